@@ -123,7 +123,7 @@ pub fn to_json(value: &Value, data_type: &DataType) -> J {
         | Value::Time(_)
         | Value::DateTime(_)
         | Value::DateTimeOffset(_) => J::String(text::iso_string(value, data_type)),
-        Value::Json(v) => v.clone(),
+        Value::Json(v) => (**v).clone(),
         Value::List(items) => {
             let item_type = match data_type {
                 DataType::List(item) => item.as_ref(),
@@ -174,7 +174,7 @@ pub(crate) fn from_json_target(
 ) -> Result<Value, ConversionError> {
     match (t.data_type, v) {
         (_, J::Null) => text::null_for(t, "null"),
-        (DataType::Json, v) => Ok(Value::Json(v.clone())),
+        (DataType::Json, v) => Ok(Value::Json(Box::new(v.clone()))),
         (DataType::String, J::String(s)) => text::parse_present(t, s, policy, changes),
         (_, J::String(s)) if s.is_empty() && policy.empty_is_null => text::null_for(t, s),
         (_, J::String(s)) => text::parse_present(t, s, policy, changes),
@@ -480,8 +480,11 @@ mod tests {
         let b = Field::new("bytes", DataType::Binary);
         assert_eq!(ok(&b, json!("aGk=")), Value::Binary(b"hi".to_vec()));
         let j = Field::new("j", DataType::Json);
-        assert_eq!(ok(&j, json!({"a": 1})), Value::Json(json!({"a": 1})));
-        assert_eq!(ok(&j, json!("")), Value::Json(json!("")));
+        assert_eq!(
+            ok(&j, json!({"a": 1})),
+            Value::Json(Box::new(json!({"a": 1})))
+        );
+        assert_eq!(ok(&j, json!("")), Value::Json(Box::new(json!(""))));
     }
 
     #[test]

@@ -45,8 +45,9 @@ pub enum Value {
     DateTimeOffset(DateTime<FixedOffset>),
     /// A UUID.
     Uuid(Uuid),
-    /// Any JSON.
-    Json(serde_json::Value),
+    /// Any JSON. Boxed: JSON is rare in tabular data, and keeping it out of line keeps
+    /// every `Value` 32 bytes instead of 72.
+    Json(Box<serde_json::Value>),
     /// A list of values.
     List(Vec<Value>),
     /// A struct's values, in the order of its [`DataType::Struct`] fields.
