@@ -124,7 +124,7 @@ impl Default for CopyOptions {
             write_mode: WriteMode::Insert,
             batch_size: ReadRequest::DEFAULT_BATCH_SIZE,
             max_partitions: 4,
-            max_in_flight_batches: 8,
+            max_in_flight_batches: 4,
             max_unresolved_records: 100_000,
             retry_failed: 2,
             state_store: None,
@@ -449,7 +449,6 @@ struct StreamRun<'a, K: ?Sized> {
     checkpoints: VecDeque<(u64, Checkpoint)>,
     last_save: Option<Instant>,
     dirty: bool,
-    template: Option<Arc<RecordBatch>>,
 }
 
 impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
@@ -476,7 +475,6 @@ impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
             checkpoints: VecDeque::new(),
             last_save: None,
             dirty: false,
-            template: None,
         }
     }
 
@@ -585,9 +583,6 @@ impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
                         .count() as u64;
                     for part in split(batch, self.max_batch) {
                         let part = Arc::new(part);
-                        if self.template.is_none() {
-                            self.template = Some(part.clone());
-                        }
                         let first = self.ledger.register(part.clone());
                         let written = writer.write(first, part).await.map_err(Stop::sink)?;
                         self.apply(written.outcomes).await.map_err(Stop::sink)?;
@@ -638,16 +633,14 @@ impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
         loop {
             let flushed = writer.flush().await?;
             self.apply(flushed.outcomes).await?;
-            let Some(template) = self.template.clone() else {
+            let retries = self.ledger.take_retry_batches();
+            if retries.is_empty() {
                 break;
-            };
-            match self.ledger.take_retry_batch(&template) {
-                Some((first, batch)) => {
-                    tracing::debug!(records = batch.len(), "writing failed records again");
-                    let written = writer.write(first, batch).await?;
-                    self.apply(written.outcomes).await?;
-                }
-                None => break,
+            }
+            for (first, batch) in retries {
+                tracing::debug!(records = batch.len(), "writing failed records again");
+                let written = writer.write(first, batch).await?;
+                self.apply(written.outcomes).await?;
             }
         }
         self.commit_checkpoints().await
@@ -699,7 +692,7 @@ impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
         DeadLetterEntry {
             stream: self.info.id.clone(),
             stage,
-            origin: record.meta.origin.clone(),
+            origin: batch.origin(i),
             record: Some(record.to_json(&batch.schema)),
             raw: None,
             error,
@@ -817,12 +810,18 @@ fn split(batch: RecordBatch, max: usize) -> Vec<RecordBatch> {
         stream,
         schema,
         records,
+        location,
     } = batch;
     let mut out = Vec::with_capacity(records.len().div_ceil(max));
     let mut records = records.into_iter().peekable();
     while records.peek().is_some() {
         let chunk: Vec<_> = records.by_ref().take(max).collect();
-        out.push(RecordBatch::new(stream.clone(), schema.clone(), chunk));
+        out.push(RecordBatch {
+            stream: stream.clone(),
+            schema: schema.clone(),
+            records: chunk,
+            location: location.clone(),
+        });
     }
     out
 }

@@ -45,8 +45,8 @@ pub(crate) struct Ledger {
     unresolved: usize,
     /// Retry ids -> original ids.
     aliases: HashMap<RecordId, RecordId>,
-    /// Records waiting to be written again, with their original ids and attempts made.
-    retry_queue: Vec<(RecordId, Record, u32)>,
+    /// Records waiting to be written again: original ids and attempts made.
+    retry_queue: Vec<(RecordId, u32)>,
     attempts: HashMap<RecordId, u32>,
     max_retries: u32,
     /// The lowest original id that failed for good (blocks later checkpoints).
@@ -86,31 +86,47 @@ impl Ledger {
         first
     }
 
-    /// Registers the retry queue as one batch with fresh ids aliased to the originals.
-    pub(crate) fn take_retry_batch(
-        &mut self,
-        template: &RecordBatch,
-    ) -> Option<(RecordId, Arc<RecordBatch>)> {
-        if self.retry_queue.is_empty() {
-            return None;
-        }
+    /// Takes the retry queue as batches with fresh ids aliased to the originals, one
+    /// batch per source batch so that each keeps its location.
+    pub(crate) fn take_retry_batches(&mut self) -> Vec<(RecordId, Arc<RecordBatch>)> {
         let queue = std::mem::take(&mut self.retry_queue);
-        let first = self.next_id;
-        let mut records = Vec::with_capacity(queue.len());
-        for (i, (original, record, attempts)) in queue.into_iter().enumerate() {
-            self.aliases.insert(first + i as u64, original);
+        let mut batches: Vec<(RecordId, Arc<RecordBatch>)> = Vec::new();
+        let mut group: Vec<Record> = Vec::new();
+        let mut source: Option<Arc<RecordBatch>> = None;
+        let mut first = self.next_id;
+        let flush = |source: &Option<Arc<RecordBatch>>,
+                     group: &mut Vec<Record>,
+                     first: RecordId,
+                     out: &mut Vec<(RecordId, Arc<RecordBatch>)>| {
+            if let Some(src) = source
+                && !group.is_empty()
+            {
+                let batch = RecordBatch {
+                    stream: src.stream.clone(),
+                    schema: src.schema.clone(),
+                    records: std::mem::take(group),
+                    location: src.location.clone(),
+                };
+                out.push((first, Arc::new(batch)));
+            }
+        };
+        for (original, attempts) in queue {
+            let Some((idx, offset)) = self.locate(original) else {
+                continue;
+            };
+            let batch = self.pending[idx].batch.clone();
+            if !source.as_ref().is_some_and(|s| Arc::ptr_eq(s, &batch)) {
+                flush(&source, &mut group, first, &mut batches);
+                first = self.next_id;
+                source = Some(batch.clone());
+            }
+            self.aliases.insert(self.next_id, original);
             self.attempts.insert(original, attempts);
-            records.push(record);
+            self.next_id += 1;
+            group.push(batch.records[offset].clone());
         }
-        let batch = Arc::new(RecordBatch::new(
-            template.stream.clone(),
-            template.schema.clone(),
-            records,
-        ));
-        // Retried records stay unresolved under their original ids; the fresh ids are
-        // tracked only through the aliases.
-        self.next_id += batch.len() as u64;
-        Some((first, batch))
+        flush(&source, &mut group, first, &mut batches);
+        batches
     }
 
     /// The id the next registered record will get.
@@ -222,9 +238,8 @@ impl Ledger {
                 RecordOutcome::Failed { error } => {
                     let attempts = self.attempts.get(&id).copied().unwrap_or(0);
                     if attempts < self.max_retries {
-                        let record = p.batch.records[offset].clone();
                         p.state[offset] = RETRYING;
-                        self.retry_queue.push((id, record, attempts + 1));
+                        self.retry_queue.push((id, attempts + 1));
                         continue;
                     }
                     applied.failed.push((p.batch.clone(), offset, error));
@@ -331,8 +346,9 @@ mod tests {
         l.apply(vec![(0, written()), (1, fail())]).1.unwrap();
         assert!(l.has_retries());
         assert!(!l.resolved_below(2));
-        let (first, retry) = l.take_retry_batch(&batch(0)).unwrap();
-        assert_eq!((first, retry.len()), (2, 1));
+        let retries = l.take_retry_batches();
+        assert_eq!(retries.len(), 1);
+        assert_eq!((retries[0].0, retries[0].1.len()), (2, 1));
         let (applied, ok) = l.apply(vec![(2, fail())]);
         ok.unwrap();
         assert_eq!(
@@ -357,7 +373,7 @@ mod tests {
         )])
         .1
         .unwrap();
-        let (first, _) = l.take_retry_batch(&batch(0)).unwrap();
+        let (first, _) = l.take_retry_batches().remove(0);
         let (applied, ok) = l.apply(vec![(first, written())]);
         ok.unwrap();
         assert_eq!(applied.created, 1);

@@ -277,3 +277,82 @@ async fn lookup_returns_bounded_rows() {
     let err = lookup_first(&source, "people").await.unwrap_err();
     assert!(err.to_string().contains("people.csv:2"), "{err}");
 }
+
+#[tokio::test]
+async fn a_row_that_is_not_utf8_is_dead_lettered_and_the_rest_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("people.csv");
+    let mut bytes = b"id,name,amount,day\n1,ok,1.00,2024-01-01\n2,".to_vec();
+    bytes.extend_from_slice(&[0xff, 0xfe]);
+    bytes.extend_from_slice(b",2.00,2024-01-02\n3,fine,3.00,2024-01-03\n");
+    std::fs::write(&input, bytes).unwrap();
+    let dead = MemoryDeadLetter::new();
+    let report = copy(
+        &CsvSource::new(&input).with_schema(schema()),
+        &MemorySink::new(),
+        CopyOptions::new().dead_letter(Arc::new(dead.clone())),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.totals().read, report.totals().malformed), (2, 1));
+    let entry = &dead.entries()[0];
+    assert_eq!(entry.origin.as_ref().map(|o| o.row), Some(3));
+    assert_eq!(entry.error.code, "MALFORMED_ROW");
+    assert!(
+        entry.error.message.contains("`name` is not valid UTF-8"),
+        "{}",
+        entry.error.message
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_conversion_keeps_file_order_and_every_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many.csv");
+    let mut text = String::from("id,name,amount,day\n");
+    for i in 0..10_000 {
+        if i % 997 == 13 {
+            text.push_str(&format!("{i},bad,1.001,2024-01-01\n"));
+        } else {
+            text.push_str(&format!(
+                "{i},n{i},{}.{:02},2024-01-01\n",
+                i % 1000,
+                i % 100
+            ));
+        }
+    }
+    std::fs::write(&input, text).unwrap();
+    for parallelism in [1, 4] {
+        let sink = MemorySink::new();
+        let dead = MemoryDeadLetter::new();
+        let source = CsvSource::new(&input)
+            .with_schema(schema())
+            .with_parallelism(parallelism);
+        let options = CopyOptions::new()
+            .batch_size(7)
+            .dead_letter(Arc::new(dead.clone()));
+        let report = copy(&source, &sink, options).await.unwrap();
+        let ids: Vec<i64> = sink
+            .records("many")
+            .iter()
+            .filter_map(|r| r.get(0).as_i64())
+            .collect();
+        let expected: Vec<i64> = (0..10_000).filter(|i| i % 997 != 13).collect();
+        assert_eq!(ids, expected, "parallelism {parallelism}");
+        let rows: Vec<u64> = dead
+            .entries()
+            .iter()
+            .filter_map(|e| e.origin.as_ref().map(|o| o.row))
+            .collect();
+        let expected_rows: Vec<u64> = (0..10_000u64)
+            .filter(|i| i % 997 == 13)
+            .map(|i| i + 2)
+            .collect();
+        assert_eq!(rows, expected_rows);
+        assert_eq!(
+            report.totals().checkpoints,
+            10_000_u64.div_ceil(7),
+            "one per chunk of 7 rows"
+        );
+    }
+}

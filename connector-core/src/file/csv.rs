@@ -4,15 +4,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use csv::{ByteRecord, ReaderBuilder, WriterBuilder};
-use futures::stream::BoxStream;
+use csv::{ByteRecord, ReaderBuilder, StringRecord, WriterBuilder};
+use futures::stream::{self, BoxStream, StreamExt};
 use type_mapping::text::{self, TextDialect};
 use type_mapping::{ConversionPolicy, DataType, Field, Schema};
 
-use super::{
-    BlockingWriter, EventSender, blocking_source, io_error, resume_position, stream_name,
-    stream_path,
-};
+use super::{BlockingWriter, io_error, resume_position, stream_name, stream_path};
 use crate::source::{Checkpoint, InvalidRecord, Partition, ReadRequest, SourceEvent};
 use crate::{
     Catalog, ConnectorError, ErrorKind, Record, RecordBatch, RecordError, RecordId, RecordMeta,
@@ -31,6 +28,7 @@ struct CsvConfig {
     quote: u8,
     has_header: bool,
     policy: ConversionPolicy,
+    parallelism: usize,
 }
 
 /// Reads a CSV file as one stream, typed by a schema.
@@ -69,6 +67,7 @@ impl CsvSource {
                 quote: b'"',
                 has_header: true,
                 policy: ConversionPolicy::default(),
+                parallelism: std::thread::available_parallelism().map_or(2, |n| n.get().min(4)),
             }),
         }
     }
@@ -117,6 +116,15 @@ impl CsvSource {
     #[must_use]
     pub fn with_policy(mut self, policy: ConversionPolicy) -> Self {
         self.config_mut().policy = policy;
+        self
+    }
+
+    /// How many chunks of rows are converted to typed values at once, on blocking
+    /// threads (default: the number of cores, at most 4). One thread always tokenizes
+    /// the file; events keep file order whatever this is.
+    #[must_use]
+    pub fn with_parallelism(mut self, parallelism: usize) -> Self {
+        self.config_mut().parallelism = parallelism.max(1);
         self
     }
 
@@ -224,7 +232,11 @@ fn resolve_columns(
         .collect()
 }
 
-fn raw_text(record: &ByteRecord, delimiter: u8) -> String {
+fn raw_text(record: &StringRecord, delimiter: u8) -> String {
+    raw_bytes(record.as_byte_record(), delimiter)
+}
+
+fn raw_bytes(record: &ByteRecord, delimiter: u8) -> String {
     let mut raw = Vec::new();
     for (i, cell) in record.iter().enumerate() {
         if i > 0 {
@@ -239,7 +251,7 @@ fn convert_row(
     schema: &Schema,
     columns: &[usize],
     width: usize,
-    row: &ByteRecord,
+    row: &StringRecord,
     policy: &ConversionPolicy,
 ) -> std::result::Result<Record, RecordError> {
     if width > 0 && row.len() != width {
@@ -251,17 +263,11 @@ fn convert_row(
     let mut values = Vec::with_capacity(schema.len());
     let mut changes = Vec::new();
     for (field, &column) in schema.fields.iter().zip(columns) {
-        let bytes = row.get(column).ok_or_else(|| {
+        // UTF-8 was checked once for the whole row when it was read.
+        let cell = row.get(column).ok_or_else(|| {
             RecordError::new(
                 "MALFORMED_ROW",
                 format!("the row has no cell for field `{}`", field.name),
-            )
-            .with_fields([field.name.clone()])
-        })?;
-        let cell = std::str::from_utf8(bytes).map_err(|e| {
-            RecordError::new(
-                "MALFORMED_ROW",
-                format!("field `{}` is not valid UTF-8: {e}", field.name),
             )
             .with_fields([field.name.clone()])
         })?;
@@ -272,118 +278,244 @@ fn convert_row(
     }
     Ok(Record {
         values,
-        meta: RecordMeta {
-            changes,
-            origin: None,
-        },
+        meta: RecordMeta { changes, row: None },
     })
 }
 
-fn read_csv(config: Arc<CsvConfig>, partition: Partition, tx: EventSender) {
-    if let Err(e) = read_csv_inner(&config, &partition, &tx) {
-        tx.send(Err(e));
-    }
+/// What converting a chunk needs, fixed once the header is read.
+#[derive(Debug)]
+struct ChunkContext {
+    stream: StreamId,
+    location: Arc<str>,
+    schema: Arc<Schema>,
+    columns: Vec<usize>,
+    width: usize,
+    delimiter: u8,
+    policy: ConversionPolicy,
 }
 
-fn read_csv_inner(config: &CsvConfig, partition: &Partition, tx: &EventSender) -> Result<()> {
+/// Rows tokenized by the reader thread, waiting to be converted.
+struct RawChunk {
+    ctx: Arc<ChunkContext>,
+    /// Reused buffers: only the first `len` hold this chunk's rows.
+    rows: Vec<StringRecord>,
+    len: usize,
+    /// Rows that could not be tokenized, in file order.
+    invalid: Vec<InvalidRecord>,
+    /// Where a reader resumes after this chunk.
+    resume: Option<serde_json::Value>,
+    /// Whether this is the last chunk of the file.
+    finished: bool,
+}
+
+/// Reads the file on a blocking thread: tokenizes and validates UTF-8 (once per row),
+/// and hands chunks of rows over `tx`. Converting them is left to [`convert_chunk`],
+/// which runs for several chunks at once.
+fn tokenize(
+    config: &CsvConfig,
+    partition: &Partition,
+    tx: &tokio::sync::mpsc::Sender<Result<RawChunk>>,
+    recycled: &std::sync::mpsc::Receiver<Vec<StringRecord>>,
+) -> Result<()> {
     let location: Arc<str> = Arc::from(config.path.display().to_string());
     let mut reader = open_reader(config)?;
-    let mut row = ByteRecord::new();
-    let first = reader
-        .read_byte_record(&mut row)
+    let mut first = ByteRecord::new();
+    let has_first = reader
+        .read_byte_record(&mut first)
         .map_err(|e| csv_error(e, &config.path))?;
-    let header = first.then(|| row.clone());
+    let header = (has_first && config.has_header).then(|| first.clone());
     let schema = match &config.schema {
         Some(s) => s.clone(),
-        None => Arc::new(string_schema(config, header.as_ref())),
+        None => Arc::new(string_schema(config, has_first.then_some(&first))),
     };
-    let columns = resolve_columns(config, &schema, header.as_ref())?;
-    let width = if config.has_header {
-        header.as_ref().map_or(0, ByteRecord::len)
-    } else {
-        0
-    };
-    let mut pending_first = !config.has_header && first;
+    let ctx = Arc::new(ChunkContext {
+        stream: config.stream.clone(),
+        location: location.clone(),
+        columns: resolve_columns(config, &schema, header.as_ref())?,
+        schema,
+        width: header.as_ref().map_or(0, ByteRecord::len),
+        delimiter: config.delimiter,
+        policy: config.policy.clone(),
+    });
+    // Without a header the first row read is data.
+    let mut pending_first = (!config.has_header && has_first).then_some(first);
     if let Some((byte, line, record)) = resume_position(partition.resume.as_ref()) {
         let mut pos = csv::Position::new();
         pos.set_byte(byte).set_line(line).set_record(record);
         reader.seek(pos).map_err(|e| csv_error(e, &config.path))?;
-        pending_first = false;
+        pending_first = None;
     }
     let batch_size = partition.batch_size.max(1);
-    let mut records = Vec::with_capacity(batch_size);
     loop {
-        if !pending_first {
-            match reader.read_byte_record(&mut row) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    let err = csv_error(e, &config.path);
-                    if err.kind() == ErrorKind::Io {
-                        return Err(err);
+        let mut rows = recycled.try_recv().unwrap_or_default();
+        rows.resize_with(batch_size, StringRecord::new);
+        let mut len = 0;
+        let mut invalid = Vec::new();
+        let mut finished = false;
+        while len < batch_size {
+            let row = &mut rows[len];
+            let read = match pending_first.take() {
+                Some(bytes) => StringRecord::from_byte_record(bytes)
+                    .map(|r| *row = r)
+                    .map_err(|e| (Some(1), format!("not valid UTF-8: {}", e.utf8_error()))),
+                None => match reader.read_record(row) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => {
+                        finished = true;
+                        break;
                     }
-                    // A parse error on one row: report it and go on with the next.
-                    let invalid = InvalidRecord {
-                        stream: config.stream.clone(),
-                        origin: None,
-                        raw: None,
-                        error: RecordError::new("MALFORMED_ROW", err.to_string()),
-                    };
-                    if !tx.send(Ok(SourceEvent::Invalid(invalid))) {
-                        return Ok(());
-                    }
-                    continue;
-                }
-            }
-        }
-        pending_first = false;
-        let origin = RecordOrigin {
-            location: location.clone(),
-            row: row.position().map_or(0, |p| p.record() + 1),
-        };
-        match convert_row(&schema, &columns, width, &row, &config.policy) {
-            Ok(mut record) => {
-                record.meta.origin = Some(origin);
-                records.push(record);
-            }
-            Err(error) => {
-                let invalid = InvalidRecord {
+                    Err(e) => Err(unreadable_row(e, header.as_ref(), &config.path)?),
+                },
+            };
+            match read {
+                Ok(()) => len += 1,
+                // An unreadable row: report it and go on with the next.
+                Err((row_no, message)) => invalid.push(InvalidRecord {
                     stream: config.stream.clone(),
-                    origin: Some(origin),
-                    raw: Some(raw_text(&row, config.delimiter)),
-                    error,
-                };
-                if !tx.send(Ok(SourceEvent::Invalid(invalid))) {
-                    return Ok(());
-                }
+                    origin: row_no.map(|row| RecordOrigin {
+                        location: location.clone(),
+                        row,
+                    }),
+                    raw: None,
+                    error: RecordError::new("MALFORMED_ROW", message),
+                }),
             }
         }
-        if records.len() == batch_size {
-            let batch = RecordBatch::new(
-                config.stream.clone(),
-                schema.clone(),
-                std::mem::replace(&mut records, Vec::with_capacity(batch_size)),
-            );
-            let pos = reader.position();
-            let resume = serde_json::json!({ "byte": pos.byte(), "line": pos.line(), "record": pos.record() });
-            let checkpoint = Checkpoint::new(partition, None, Some(resume), false);
-            if !tx.send(Ok(SourceEvent::Batch(batch)))
-                || !tx.send(Ok(SourceEvent::Checkpoint(checkpoint)))
-            {
-                return Ok(());
-            }
-        }
-    }
-    if !records.is_empty() {
-        let batch = RecordBatch::new(config.stream.clone(), schema.clone(), records);
-        if !tx.send(Ok(SourceEvent::Batch(batch))) {
+        let pos = reader.position();
+        let resume = (!finished).then(|| {
+            serde_json::json!({ "byte": pos.byte(), "line": pos.line(), "record": pos.record() })
+        });
+        let chunk = RawChunk {
+            ctx: ctx.clone(),
+            rows,
+            len,
+            invalid,
+            resume,
+            finished,
+        };
+        if tx.blocking_send(Ok(chunk)).is_err() || finished {
             return Ok(());
         }
     }
-    tx.send(Ok(SourceEvent::Checkpoint(Checkpoint::new(
-        partition, None, None, true,
-    ))));
-    Ok(())
+}
+
+/// The row number and message of a row the CSV reader could not read; I/O errors stop
+/// the read.
+fn unreadable_row(
+    e: csv::Error,
+    header: Option<&ByteRecord>,
+    path: &Path,
+) -> Result<(Option<u64>, String)> {
+    let row_no = e.position().map(|p| p.record() + 1);
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let column = header
+                .and_then(|h| h.get(err.field()))
+                .map(|name| String::from_utf8_lossy(name).into_owned())
+                .unwrap_or_else(|| format!("column {}", err.field() + 1));
+            format!("`{column}` is not valid UTF-8")
+        }
+        _ => {
+            let err = csv_error(e, path);
+            if err.kind() == ErrorKind::Io {
+                return Err(err);
+            }
+            err.message().to_owned()
+        }
+    };
+    Ok((row_no, message))
+}
+
+/// Converts a chunk into events: its unreadable rows, its batch, and the checkpoint
+/// after it. Hands the row buffers back for reuse.
+fn convert_chunk(
+    chunk: RawChunk,
+    partition: &Partition,
+    recycle: &std::sync::mpsc::Sender<Vec<StringRecord>>,
+) -> Vec<SourceEvent> {
+    let RawChunk {
+        ctx,
+        rows,
+        len,
+        invalid,
+        resume,
+        finished,
+    } = chunk;
+    let mut events: Vec<SourceEvent> = invalid.into_iter().map(SourceEvent::Invalid).collect();
+    let mut records = Vec::with_capacity(len);
+    for row in &rows[..len] {
+        let row_no = row.position().map_or(0, |p| p.record() + 1);
+        match convert_row(&ctx.schema, &ctx.columns, ctx.width, row, &ctx.policy) {
+            Ok(mut record) => {
+                record.meta.row = Some(row_no);
+                records.push(record);
+            }
+            Err(error) => events.push(SourceEvent::Invalid(InvalidRecord {
+                stream: ctx.stream.clone(),
+                origin: Some(RecordOrigin {
+                    location: ctx.location.clone(),
+                    row: row_no,
+                }),
+                raw: Some(raw_text(row, ctx.delimiter)),
+                error,
+            })),
+        }
+    }
+    // The reader may have stopped; then the buffers are simply dropped.
+    let _ = recycle.send(rows);
+    if !records.is_empty() {
+        let batch = RecordBatch::new(ctx.stream.clone(), ctx.schema.clone(), records)
+            .with_location(ctx.location.clone());
+        events.push(SourceEvent::Batch(batch));
+    }
+    events.push(SourceEvent::Checkpoint(Checkpoint::new(
+        partition, None, resume, finished,
+    )));
+    events
+}
+
+/// Reads a partition: one blocking thread tokenizes, and up to `parallelism` chunks
+/// are converted at once on blocking threads, their events kept in file order.
+fn read_parallel(
+    config: Arc<CsvConfig>,
+    partition: Partition,
+    parallelism: usize,
+) -> BoxStream<'static, Result<SourceEvent>> {
+    let start = async move {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<RawChunk>>(parallelism);
+        let (recycle_tx, recycle_rx) = std::sync::mpsc::channel();
+        let reader_config = config.clone();
+        let reader_partition = partition.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = tokenize(&reader_config, &reader_partition, &tx, &recycle_rx) {
+                let _ = tx.blocking_send(Err(e));
+            }
+        });
+        let partition = Arc::new(partition);
+        stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) })
+            .map(move |chunk| {
+                let partition = partition.clone();
+                let recycle = recycle_tx.clone();
+                async move {
+                    let chunk = chunk?;
+                    tokio::task::spawn_blocking(move || convert_chunk(chunk, &partition, &recycle))
+                        .await
+                        .map_err(|e| {
+                            ConnectorError::new(
+                                ErrorKind::Unexpected,
+                                "csv.read",
+                                format!("conversion task failed: {e}"),
+                            )
+                        })
+                }
+            })
+            .buffered(parallelism)
+            .flat_map(|converted| match converted {
+                Ok(events) => stream::iter(events.into_iter().map(Ok)).left_stream(),
+                Err(e) => stream::once(async move { Err(e) }).right_stream(),
+            })
+    };
+    stream::once(start).flatten().boxed()
 }
 
 #[async_trait]
@@ -414,8 +546,7 @@ impl Source for CsvSource {
     }
 
     fn read(&self, partition: Partition) -> BoxStream<'static, Result<SourceEvent>> {
-        let config = self.config.clone();
-        blocking_source(move |tx| read_csv(config, partition, tx))
+        read_parallel(self.config.clone(), partition, self.config.parallelism)
     }
 }
 

@@ -153,10 +153,7 @@ fn convert_line(
     }
     Ok(Record {
         values,
-        meta: RecordMeta {
-            changes,
-            origin: None,
-        },
+        meta: RecordMeta { changes, row: None },
     })
 }
 
@@ -213,19 +210,19 @@ fn read_jsonl_inner(
         if text.is_empty() {
             continue;
         }
-        let origin = RecordOrigin {
-            location: location.clone(),
-            row: line_no,
-        };
+
         match convert_line(schema, text, &config.policy) {
             Ok(mut record) => {
-                record.meta.origin = Some(origin);
+                record.meta.row = Some(line_no);
                 records.push(record);
             }
             Err(error) => {
                 let invalid = InvalidRecord {
                     stream: config.stream.clone(),
-                    origin: Some(origin),
+                    origin: Some(RecordOrigin {
+                        location: location.clone(),
+                        row: line_no,
+                    }),
                     raw: Some(String::from_utf8_lossy(text).into_owned()),
                     error,
                 };
@@ -239,7 +236,8 @@ fn read_jsonl_inner(
                 config.stream.clone(),
                 schema.clone(),
                 std::mem::replace(&mut records, Vec::with_capacity(batch_size)),
-            );
+            )
+            .with_location(location.clone());
             let resume = serde_json::json!({ "byte": offset, "line": line_no });
             let checkpoint = Checkpoint::new(partition, None, Some(resume), false);
             if !tx.send(Ok(SourceEvent::Batch(batch)))
@@ -250,11 +248,10 @@ fn read_jsonl_inner(
         }
     }
     if !records.is_empty()
-        && !tx.send(Ok(SourceEvent::Batch(RecordBatch::new(
-            config.stream.clone(),
-            schema.clone(),
-            records,
-        ))))
+        && !tx.send(Ok(SourceEvent::Batch(
+            RecordBatch::new(config.stream.clone(), schema.clone(), records)
+                .with_location(location.clone()),
+        )))
     {
         return Ok(());
     }
