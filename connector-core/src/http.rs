@@ -45,6 +45,15 @@ use crate::tls::{CertificateSource, TlsOptions};
 /// How much of an error body is kept as the remote message.
 pub const ERROR_BODY_LIMIT: usize = 4 * 1024;
 
+/// Installs rustls' `ring` crypto provider as the process default, if no provider is
+/// installed yet. [`HttpClientBuilder::build`] calls it; call it yourself before
+/// building a `reqwest::Client` of your own (reqwest is compiled without a built-in
+/// provider here, to avoid the C build of `aws-lc-rs`, and panics without one).
+pub fn install_crypto_provider() {
+    // An error only means a provider is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Builds the `reqwest::Client` every connector uses: rustls with the ring provider,
 /// gzip, timeouts, a user agent and [`TlsOptions`].
 ///
@@ -147,7 +156,7 @@ impl HttpClientBuilder {
     pub fn build(self) -> Result<reqwest::Client> {
         const OP: &str = "http.build_client";
         // Err means a provider is already installed, which is what we need.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
 
         let mut builder = reqwest::Client::builder()
             .timeout(self.timeout)

@@ -1,5 +1,5 @@
 //! The vocabulary every connector of the saas-connectors family speaks: [`Source`],
-//! [`Sink`] and the [`copy`] driver that joins them, file and memory endpoints, and the
+//! [`Sink`] and the [`copy()`] driver that joins them, file and memory endpoints, and the
 //! HTTP plumbing every client shares.
 //!
 //! ```
@@ -44,13 +44,13 @@
 //!   `flush` give every record exactly one [`RecordOutcome`]: written, rejected
 //!   (dead-lettered) or failed (transient). A record without an outcome counts as not
 //!   delivered. The [`testkit`] (feature `testkit`) proves a sink keeps this promise.
-//! - [`copy`]: partitions read with bounded concurrency through a bounded channel (a
+//! - [`copy()`]: partitions read with bounded concurrency through a bounded channel (a
 //!   slow sink slows the reading), checkpoints saved only once every record before
 //!   them is resolved, rejected rows dead-lettered ([`dead_letter`]), incremental state
 //!   merged across partitions ([`state`]), [`Progress`] events, and a `#[must_use]`
 //!   [`CopyReport`].
 //! - [`lookup()`]: the first row, or the first N rows, of a stream, for control flow.
-//! - Endpoints: [`file`] (CSV and JSON Lines, streaming, constant memory) and
+//! - Endpoints: [`file`](mod@file) (CSV and JSON Lines, streaming, constant memory) and
 //!   [`memory`].
 //! - Plumbing for HTTP clients: [`retry`] (exponential backoff with jitter,
 //!   `Retry-After`, idempotency-aware, attempt and time budgets), [`auth`] (a token
