@@ -1,0 +1,869 @@
+//! Users and groups as a connector-core [`Sink`]: every record is matched on an
+//! attribute (`userName` by default), then created, left alone, or updated with a PATCH
+//! of exactly the attributes that differ.
+//!
+//! Record fields are named by SCIM attribute paths, so a CSV header or a mapping says
+//! where each value goes:
+//!
+//! | field name | goes to |
+//! |---|---|
+//! | `userName`, `title`, `active` | the attribute |
+//! | `name.givenName` | a sub-attribute |
+//! | `emails[type eq "work"].value` | the `value` of the `work` e-mail (created if missing) |
+//! | `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department` | the extension |
+//! | `members` (groups) | member ids, or `userName`s with [`MemberKey::UserName`] (a list, or text separated by `;`) |
+//!
+//! Values are written in the attribute's SCIM type, so text from an untyped CSV works:
+//! `true`/`False`/`1` for `active` and `primary` become JSON booleans, anything else
+//! is rejected naming the field.
+//!
+//! A null value is "not asserted": the attribute is left as it is. Each record gets one
+//! outcome: `Written` (created, updated or unchanged, with the SCIM id), `Rejected` with
+//! the server's `scimType` and `detail` (a 4xx the record caused), or `Failed` (429 and
+//! 5xx after retries). Authentication failures stop the copy.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use connector_core::{
+    ConnectorError, ErrorKind, Record, RecordBatch, RecordError, RecordId, RecordOutcome, Sink,
+    SinkCapabilities, StreamInfo, StreamWriter, WriteAction, WriteMode, WriteModeKind, WriteReport,
+};
+use futures::stream::{self, StreamExt};
+use serde_json::{Map, Value, json};
+use type_mapping::Schema;
+
+use crate::client::{ListQuery, ScimClient};
+use crate::error::ScimError;
+use crate::model::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
+
+/// Which resource type a stream is written to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScimResourceKind {
+    /// `/Users`.
+    Users,
+    /// `/Groups`.
+    Groups,
+}
+
+/// How group members are named in records.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemberKey {
+    /// By SCIM id.
+    #[default]
+    Id,
+    /// By `userName`, looked up (and cached) before writing.
+    UserName,
+}
+
+/// What `WriteMode::Delete` does to a user.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeleteBehavior {
+    /// Sets `active=false` (what Entra and Okta do).
+    #[default]
+    Deactivate,
+    /// Sends `DELETE`.
+    Delete,
+}
+
+/// Configuration of a [`ScimSink`].
+#[derive(Clone, Debug)]
+pub struct ScimSinkConfig {
+    /// The resource type; `None` picks it from the stream name (`users`, `groups`).
+    pub resource: Option<ScimResourceKind>,
+    /// The attribute records are matched on (`userName`, `externalId`,
+    /// `displayName` for groups by default).
+    pub match_attribute: Option<String>,
+    /// How members are named.
+    pub member_key: MemberKey,
+    /// Records written at once.
+    pub concurrency: usize,
+    /// What deleting a user does.
+    pub delete_behavior: DeleteBehavior,
+}
+
+impl Default for ScimSinkConfig {
+    fn default() -> Self {
+        Self {
+            resource: None,
+            match_attribute: None,
+            member_key: MemberKey::Id,
+            concurrency: 8,
+            delete_behavior: DeleteBehavior::Deactivate,
+        }
+    }
+}
+
+/// Writes users or groups to a SCIM service.
+#[derive(Clone, Debug)]
+pub struct ScimSink {
+    client: ScimClient,
+    config: ScimSinkConfig,
+}
+
+impl ScimSink {
+    /// A sink over `client` with the default configuration.
+    pub fn new(client: ScimClient) -> Self {
+        Self {
+            client,
+            config: ScimSinkConfig::default(),
+        }
+    }
+
+    /// A sink with a configuration.
+    pub fn with_config(client: ScimClient, config: ScimSinkConfig) -> Self {
+        Self { client, config }
+    }
+}
+
+#[async_trait]
+impl Sink for ScimSink {
+    async fn check(&self) -> connector_core::Result<()> {
+        self.client
+            .test_connection()
+            .await
+            .map_err(ConnectorError::from)
+    }
+
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities {
+            modes: vec![
+                WriteModeKind::Insert,
+                WriteModeKind::Upsert,
+                WriteModeKind::Update,
+                WriteModeKind::Delete,
+            ],
+            max_batch_records: None,
+            deferred_outcomes: false,
+        }
+    }
+
+    async fn open(
+        &self,
+        stream: &StreamInfo,
+        mode: &WriteMode,
+    ) -> connector_core::Result<Box<dyn StreamWriter>> {
+        let kind = match &self.config.resource {
+            Some(kind) => kind.clone(),
+            None => match stream.id.name.to_ascii_lowercase().as_str() {
+                "users" | "user" => ScimResourceKind::Users,
+                "groups" | "group" => ScimResourceKind::Groups,
+                other => {
+                    return Err(ConnectorError::config(
+                        "scim.sink.open",
+                        format!(
+                            "stream `{other}` is neither users nor groups: set ScimSinkConfig::resource"
+                        ),
+                    ));
+                }
+            },
+        };
+        let match_attribute = match (&mode, &self.config.match_attribute) {
+            (WriteMode::Upsert { key }, _) if !key.is_empty() => key[0].clone(),
+            (_, Some(attr)) => attr.clone(),
+            _ => match kind {
+                ScimResourceKind::Users => "userName".to_owned(),
+                ScimResourceKind::Groups => "displayName".to_owned(),
+            },
+        };
+        let paths = stream
+            .schema
+            .fields
+            .iter()
+            .map(|f| FieldPath::parse(&f.name))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConnectorError::config("scim.sink.open", e))?;
+        if !paths.iter().any(|p| p.is_plain(&match_attribute)) {
+            return Err(ConnectorError::config(
+                "scim.sink.open",
+                format!("the stream has no field `{match_attribute}` to match records on"),
+            ));
+        }
+        Ok(Box::new(ScimWriter {
+            shared: Arc::new(Shared {
+                client: self.client.clone(),
+                kind,
+                mode: mode.kind(),
+                match_attribute,
+                paths,
+                member_key: self.config.member_key,
+                delete_behavior: self.config.delete_behavior,
+                member_ids: tokio::sync::Mutex::new(HashMap::new()),
+            }),
+            concurrency: self.config.concurrency.max(1),
+        }))
+    }
+}
+
+/// A record field name read as a SCIM path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct FieldPath {
+    /// The extension URN, if any.
+    urn: Option<String>,
+    attr: String,
+    /// `type eq "work"` of a multi-valued attribute.
+    type_filter: Option<String>,
+    sub: Option<String>,
+}
+
+impl FieldPath {
+    fn parse(name: &str) -> Result<Self, String> {
+        let (urn, rest) = match name.rfind(':') {
+            Some(i) if name[..i].to_ascii_lowercase().starts_with("urn:") => {
+                (Some(name[..i].to_owned()), &name[i + 1..])
+            }
+            _ => (None, name),
+        };
+        let (head, sub_after_filter, type_filter) = match rest.find('[') {
+            Some(open) => {
+                let close = rest
+                    .find(']')
+                    .ok_or_else(|| format!("`{name}`: `[` without `]`"))?;
+                let inner = rest[open + 1..close].trim();
+                let value = parse_type_filter(inner).ok_or_else(|| {
+                    format!("`{name}`: only filters of the form `type eq \"…\"` can name a field")
+                })?;
+                let after = rest[close + 1..].strip_prefix('.').map(str::to_owned);
+                (&rest[..open], after, Some(value))
+            }
+            None => (rest, None, None),
+        };
+        let (attr, sub) = match head.split_once('.') {
+            Some((a, s)) if sub_after_filter.is_none() => (a.to_owned(), Some(s.to_owned())),
+            _ => (head.to_owned(), sub_after_filter),
+        };
+        if attr.is_empty() {
+            return Err(format!("`{name}` is not a SCIM attribute path"));
+        }
+        Ok(Self {
+            urn,
+            attr,
+            type_filter,
+            sub,
+        })
+    }
+
+    /// Whether the RFC 7643 core schema makes this attribute a boolean (`active`, and
+    /// `primary` of every multi-valued attribute).
+    fn is_boolean(&self) -> bool {
+        if self.urn.is_some() {
+            return false;
+        }
+        match &self.sub {
+            None => self.type_filter.is_none() && self.attr.eq_ignore_ascii_case("active"),
+            Some(sub) => sub.eq_ignore_ascii_case("primary"),
+        }
+    }
+
+    fn is_plain(&self, attr: &str) -> bool {
+        self.urn.is_none()
+            && self.type_filter.is_none()
+            && self.sub.is_none()
+            && self.attr.eq_ignore_ascii_case(attr)
+    }
+
+    /// The object this path's attribute lives in: the resource, or its extension.
+    fn container<'a>(
+        &self,
+        resource: &'a mut Map<String, Value>,
+    ) -> Option<&'a mut Map<String, Value>> {
+        let Some(urn) = &self.urn else {
+            return Some(resource);
+        };
+        let slot = resource
+            .entry(urn.clone())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        slot.as_object_mut()
+    }
+
+    /// Writes `value` at this path.
+    fn set(&self, resource: &mut Map<String, Value>, value: Value) {
+        let Some(container) = self.container(resource) else {
+            return;
+        };
+        match (&self.type_filter, &self.sub) {
+            (None, None) => {
+                container.insert(self.attr.clone(), value);
+            }
+            (None, Some(sub)) => {
+                let slot = container
+                    .entry(self.attr.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(obj) = slot {
+                    obj.insert(sub.clone(), value);
+                }
+            }
+            (Some(kind), sub) => {
+                let slot = container
+                    .entry(self.attr.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                let Value::Array(items) = slot else { return };
+                let position = items.iter().position(|i| type_matches(i, kind));
+                let item = match position {
+                    Some(p) => &mut items[p],
+                    None => {
+                        items.push(json!({ "type": kind }));
+                        let last = items.len() - 1;
+                        &mut items[last]
+                    }
+                };
+                if let Value::Object(obj) = item {
+                    match sub {
+                        Some(sub) => {
+                            obj.insert(sub.clone(), value);
+                        }
+                        None => {
+                            if let Value::Object(fields) = value {
+                                obj.extend(fields);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the value at this path.
+    fn get<'a>(&self, resource: &'a Value) -> Option<&'a Value> {
+        let container = match &self.urn {
+            Some(urn) => resource.get(urn)?,
+            None => resource,
+        };
+        let attr = get_ci(container, &self.attr)?;
+        let target = match &self.type_filter {
+            Some(kind) => attr.as_array()?.iter().find(|i| type_matches(i, kind))?,
+            None => attr,
+        };
+        match &self.sub {
+            Some(sub) => get_ci(target, sub),
+            None => Some(target),
+        }
+    }
+
+    /// The path as a PATCH path.
+    fn patch_path(&self) -> String {
+        let mut p = String::new();
+        if let Some(urn) = &self.urn {
+            p.push_str(urn);
+            p.push(':');
+        }
+        p.push_str(&self.attr);
+        if let Some(kind) = &self.type_filter {
+            p.push_str(&format!("[type eq {}]", json!(kind)));
+        }
+        if let Some(sub) = &self.sub {
+            p.push('.');
+            p.push_str(sub);
+        }
+        p
+    }
+}
+
+/// A JSON boolean from a boolean or text (`true`, `False`, `1`, `no`, as CSV files
+/// write them); the text back when it is not one.
+fn as_boolean(value: Value) -> Result<Value, String> {
+    match value {
+        Value::Bool(_) => Ok(value),
+        Value::String(s) => type_mapping::text::parse(
+            &type_mapping::Field::new("b", type_mapping::DataType::Boolean),
+            &s,
+            &type_mapping::ConversionPolicy::strict(),
+            &mut Vec::new(),
+        )
+        .ok()
+        .and_then(|v| v.as_bool())
+        .map(Value::Bool)
+        .ok_or(s),
+        other => Err(other.to_string()),
+    }
+}
+
+fn parse_type_filter(inner: &str) -> Option<String> {
+    let mut parts = inner.splitn(3, char::is_whitespace);
+    let (attr, op, value) = (parts.next()?, parts.next()?, parts.next()?.trim());
+    if !attr.eq_ignore_ascii_case("type") || !op.eq_ignore_ascii_case("eq") {
+        return None;
+    }
+    serde_json::from_str::<String>(value).ok()
+}
+
+fn type_matches(item: &Value, kind: &str) -> bool {
+    get_ci(item, "type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+}
+
+fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// Compares what a record asserts with what the server has: strings ignoring case
+/// where SCIM does (`userName`), booleans read leniently.
+fn same(desired: &Value, current: Option<&Value>) -> bool {
+    let Some(current) = current else {
+        return desired.is_null();
+    };
+    match (desired, current) {
+        (Value::Bool(a), Value::String(b)) => {
+            b.eq_ignore_ascii_case(if *a { "true" } else { "false" })
+        }
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        (a, b) => a == b,
+    }
+}
+
+struct Shared {
+    client: ScimClient,
+    kind: ScimResourceKind,
+    mode: WriteModeKind,
+    match_attribute: String,
+    paths: Vec<FieldPath>,
+    member_key: MemberKey,
+    delete_behavior: DeleteBehavior,
+    member_ids: tokio::sync::Mutex<HashMap<String, String>>,
+}
+
+struct ScimWriter {
+    shared: Arc<Shared>,
+    concurrency: usize,
+}
+
+/// A failure of one record: a rejection, a transient failure, or a stop.
+enum Problem {
+    Reject(RecordError),
+    Fail(RecordError),
+    Stop(ConnectorError),
+}
+
+impl From<ScimError> for Problem {
+    fn from(e: ScimError) -> Self {
+        let status = e.status();
+        let code = e
+            .scim_type()
+            .map(|t| t.to_string())
+            .or_else(|| status.map(|s| format!("HTTP_{s}")))
+            .unwrap_or_else(|| "SCIM_ERROR".to_owned());
+        let message = e.detail().map_or_else(|| e.to_string(), str::to_owned);
+        match status {
+            Some(401 | 403) => Problem::Stop(ConnectorError::from(e)),
+            _ if e.is_retryable() => Problem::Fail(RecordError::new(code, message)),
+            Some(_) => Problem::Reject(RecordError::new(code, message)),
+            None => match ConnectorError::from(e) {
+                err if err.kind() == ErrorKind::Unauthenticated
+                    || err.kind() == ErrorKind::PermissionDenied =>
+                {
+                    Problem::Stop(err)
+                }
+                err if err.is_retryable()
+                    || err.status() == connector_core::ErrorStatus::Persistent =>
+                {
+                    Problem::Fail(RecordError::new(
+                        format!("{:?}", err.kind()).to_ascii_uppercase(),
+                        err.to_string(),
+                    ))
+                }
+                err => Problem::Stop(err),
+            },
+        }
+    }
+}
+
+impl Shared {
+    fn endpoint(&self) -> crate::client::Resources<Value> {
+        match self.kind {
+            ScimResourceKind::Users => self.client.resources("Users"),
+            ScimResourceKind::Groups => self.client.resources("Groups"),
+        }
+    }
+
+    /// The resource a record asserts, and the value it is matched on.
+    async fn desired(
+        &self,
+        schema: &Schema,
+        record: &Record,
+    ) -> Result<(Map<String, Value>, String), Problem> {
+        let mut resource = Map::new();
+        let mut schemas = vec![
+            match self.kind {
+                ScimResourceKind::Users => USER_SCHEMA,
+                ScimResourceKind::Groups => GROUP_SCHEMA,
+            }
+            .to_owned(),
+        ];
+        for ((field, path), value) in schema.fields.iter().zip(&self.paths).zip(&record.values) {
+            if value.is_null() {
+                continue;
+            }
+            let mut json = type_mapping::json::to_json(value, &field.data_type);
+            if path.is_boolean() {
+                json = as_boolean(json).map_err(|text| {
+                    Problem::Reject(
+                        RecordError::new(
+                            "invalidValue",
+                            format!("`{}` is a boolean; {text:?} is not", field.name),
+                        )
+                        .with_fields([field.name.clone()]),
+                    )
+                })?;
+            }
+            if self.kind == ScimResourceKind::Groups && path.is_plain("members") {
+                json = self.members(json).await?;
+            }
+            if let Some(urn) = &path.urn
+                && !schemas.iter().any(|s| s.eq_ignore_ascii_case(urn))
+            {
+                schemas.push(if urn.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) {
+                    ENTERPRISE_USER_SCHEMA.to_owned()
+                } else {
+                    urn.clone()
+                });
+            }
+            path.set(&mut resource, json);
+        }
+        resource.insert("schemas".to_owned(), json!(schemas));
+        let key = get_ci(&Value::Object(resource.clone()), &self.match_attribute)
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+            .ok_or_else(|| {
+                Problem::Reject(
+                    RecordError::new(
+                        "MISSING_MATCH_ATTRIBUTE",
+                        format!("the record has no `{}`", self.match_attribute),
+                    )
+                    .with_fields([self.match_attribute.clone()]),
+                )
+            })?;
+        Ok((resource, key))
+    }
+
+    /// Group members from ids or userNames (a list, or `;`-separated text).
+    async fn members(&self, value: Value) -> Result<Value, Problem> {
+        let names: Vec<String> = match value {
+            Value::Array(items) => items
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Value::String(s) => s
+                .split(';')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut members = Vec::with_capacity(names.len());
+        for name in names {
+            let id = match self.member_key {
+                MemberKey::Id => name,
+                MemberKey::UserName => self.user_id(&name).await?,
+            };
+            members.push(json!({ "value": id }));
+        }
+        Ok(Value::Array(members))
+    }
+
+    async fn user_id(&self, user_name: &str) -> Result<String, Problem> {
+        if let Some(id) = self.member_ids.lock().await.get(user_name) {
+            return Ok(id.clone());
+        }
+        let user = self
+            .client
+            .users()
+            .find_by_user_name(user_name)
+            .await
+            .map_err(Problem::from)?;
+        let id = user.and_then(|u| u.id).ok_or_else(|| {
+            Problem::Reject(
+                RecordError::new(
+                    "UNKNOWN_MEMBER",
+                    format!("no user with userName {user_name:?}"),
+                )
+                .with_fields(["members"]),
+            )
+        })?;
+        self.member_ids
+            .lock()
+            .await
+            .insert(user_name.to_owned(), id.clone());
+        Ok(id)
+    }
+
+    async fn find(&self, key: &str) -> Result<Option<Value>, Problem> {
+        let filter = format!("{} eq {}", self.match_attribute, json!(key));
+        let page = self
+            .endpoint()
+            .page(&ListQuery::new().filter(filter).page_size(2), 1)
+            .await
+            .map_err(Problem::from)?;
+        match page.resources.len() {
+            0 => Ok(None),
+            1 => Ok(page.resources.into_iter().next()),
+            n => Err(Problem::Reject(RecordError::new(
+                "AMBIGUOUS_MATCH",
+                format!("{n} resources have {} {key:?}", self.match_attribute),
+            ))),
+        }
+    }
+
+    async fn write(
+        &self,
+        schema: &Schema,
+        record: &Record,
+    ) -> Result<(WriteAction, Option<String>), Problem> {
+        let (desired, key) = self.desired(schema, record).await?;
+        let existing = self.find(&key).await?;
+        let id_of = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_owned);
+        match (self.mode, existing) {
+            (WriteModeKind::Delete, None) | (WriteModeKind::Update, None) => {
+                Err(Problem::Reject(RecordError::new(
+                    "NOT_FOUND",
+                    format!("no resource has {} {key:?}", self.match_attribute),
+                )))
+            }
+            (WriteModeKind::Delete, Some(existing)) => {
+                let id = id_of(&existing).unwrap_or_default();
+                match (self.kind.clone(), self.delete_behavior) {
+                    (ScimResourceKind::Users, DeleteBehavior::Deactivate) => {
+                        self.client
+                            .users()
+                            .deactivate(&id)
+                            .await
+                            .map_err(Problem::from)?;
+                    }
+                    _ => self.endpoint().delete(&id).await.map_err(Problem::from)?,
+                }
+                Ok((WriteAction::Deleted, Some(id)))
+            }
+            (WriteModeKind::Insert, Some(_)) => Err(Problem::Reject(RecordError::new(
+                "uniqueness",
+                format!("a resource with {} {key:?} exists", self.match_attribute),
+            ))),
+            (_, None) => {
+                let created = self
+                    .endpoint()
+                    .create(&Value::Object(desired))
+                    .await
+                    .map_err(Problem::from)?;
+                Ok((WriteAction::Created, id_of(&created)))
+            }
+            (_, Some(existing)) => {
+                let id = id_of(&existing).unwrap_or_default();
+                self.update(&id, &desired, &existing)
+                    .await
+                    .map(|action| (action, Some(id)))
+            }
+        }
+    }
+
+    /// PATCHes exactly the attributes that differ; members by add and remove.
+    async fn update(
+        &self,
+        id: &str,
+        desired: &Map<String, Value>,
+        existing: &Value,
+    ) -> Result<WriteAction, Problem> {
+        let desired_value = Value::Object(desired.clone());
+        let mut ops = Vec::new();
+        let mut member_changes = None;
+        for path in &self.paths {
+            let Some(want) = path.get(&desired_value) else {
+                continue;
+            };
+            if self.kind == ScimResourceKind::Groups && path.is_plain("members") {
+                let ids = |v: &Value| -> HashSet<String> {
+                    v.as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|m| m.get("value")?.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                };
+                let want = ids(want);
+                // Members may have been left out of the match; read them.
+                let have = match existing.get("members") {
+                    Some(m) => ids(m),
+                    None => {
+                        let full = self.endpoint().get(id).await.map_err(Problem::from)?;
+                        full.get("members").map(ids).unwrap_or_default()
+                    }
+                };
+                let add: Vec<String> = want.difference(&have).cloned().collect();
+                let remove: Vec<String> = have.difference(&want).cloned().collect();
+                if !add.is_empty() || !remove.is_empty() {
+                    member_changes = Some((add, remove));
+                }
+                continue;
+            }
+            if path.is_plain("schemas") || same(want, path.get(existing)) {
+                continue;
+            }
+            ops.push(json!({ "op": "replace", "path": path.patch_path(), "value": want }));
+        }
+        if ops.is_empty() && member_changes.is_none() {
+            return Ok(WriteAction::Unchanged);
+        }
+        if !ops.is_empty() {
+            let body = json!({ "schemas": [crate::model::PATCH_OP_SCHEMA], "Operations": ops });
+            self.endpoint()
+                .patch_raw(id, body)
+                .await
+                .map_err(Problem::from)?;
+        }
+        if let Some((add, remove)) = member_changes {
+            let groups = self.client.groups();
+            let add: Vec<&str> = add.iter().map(String::as_str).collect();
+            let remove: Vec<&str> = remove.iter().map(String::as_str).collect();
+            groups.add_members(id, &add).await.map_err(Problem::from)?;
+            groups
+                .remove_members(id, &remove)
+                .await
+                .map_err(Problem::from)?;
+        }
+        Ok(WriteAction::Updated)
+    }
+}
+
+#[async_trait]
+impl StreamWriter for ScimWriter {
+    async fn write(
+        &mut self,
+        first_id: RecordId,
+        batch: Arc<RecordBatch>,
+    ) -> connector_core::Result<WriteReport> {
+        let shared = self.shared.clone();
+        let results: Vec<(usize, Result<(WriteAction, Option<String>), Problem>)> =
+            stream::iter(0..batch.len())
+                .map(|i| {
+                    let shared = shared.clone();
+                    let batch = batch.clone();
+                    async move {
+                        let result = match batch.records.get(i) {
+                            Some(record) => shared.write(&batch.schema, record).await,
+                            None => Err(Problem::Reject(RecordError::new(
+                                "NO_RECORD",
+                                "record index out of range",
+                            ))),
+                        };
+                        (i, result)
+                    }
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+        let mut report = WriteReport::new();
+        let mut stop = None;
+        for (i, result) in results {
+            let id = first_id + i as u64;
+            match result {
+                Ok((action, remote_id)) => {
+                    report.push(id, RecordOutcome::Written { action, remote_id })
+                }
+                Err(Problem::Reject(error)) => report.push(id, RecordOutcome::Rejected { error }),
+                Err(Problem::Fail(error)) => report.push(id, RecordOutcome::Failed { error }),
+                Err(Problem::Stop(e)) => {
+                    // Records whose outcome is known keep it; the rest count as not
+                    // delivered.
+                    stop.get_or_insert(e);
+                }
+            }
+        }
+        // Credentials refused: stop the copy. The records of this batch count as not
+        // delivered, even those written before the refusal; writing them again later
+        // matches them and changes nothing, so that is safe.
+        match stop {
+            Some(e) => Err(e),
+            None => Ok(report),
+        }
+    }
+
+    async fn flush(&mut self) -> connector_core::Result<WriteReport> {
+        Ok(WriteReport::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths() {
+        let p = FieldPath::parse("emails[type eq \"work\"].value").unwrap();
+        assert_eq!(p.type_filter.as_deref(), Some("work"));
+        assert_eq!(p.sub.as_deref(), Some("value"));
+        assert_eq!(p.patch_path(), "emails[type eq \"work\"].value");
+        let p = FieldPath::parse(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        )
+        .unwrap();
+        assert_eq!(p.urn.as_deref(), Some(ENTERPRISE_USER_SCHEMA));
+        assert_eq!(p.attr, "department");
+        let p = FieldPath::parse("name.givenName").unwrap();
+        assert_eq!(
+            (p.attr.as_str(), p.sub.as_deref()),
+            ("name", Some("givenName"))
+        );
+        assert!(FieldPath::parse("emails[value co \"x\"]").is_err());
+    }
+
+    #[test]
+    fn set_and_get_round_trip() {
+        let paths = [
+            "userName",
+            "name.givenName",
+            "emails[type eq \"work\"].value",
+            "phoneNumbers[type eq \"mobile\"].value",
+            "phoneNumbers[type eq \"fax\"].value",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        ];
+        let mut resource = Map::new();
+        for (i, p) in paths.iter().enumerate() {
+            FieldPath::parse(p)
+                .unwrap()
+                .set(&mut resource, json!(format!("v{i}")));
+        }
+        let v = Value::Object(resource);
+        assert_eq!(v["phoneNumbers"].as_array().unwrap().len(), 2);
+        for (i, p) in paths.iter().enumerate() {
+            assert_eq!(
+                FieldPath::parse(p).unwrap().get(&v),
+                Some(&json!(format!("v{i}"))),
+                "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_from_text() {
+        assert!(FieldPath::parse("active").unwrap().is_boolean());
+        assert!(
+            FieldPath::parse("emails[type eq \"work\"].primary")
+                .unwrap()
+                .is_boolean()
+        );
+        assert!(!FieldPath::parse("title").unwrap().is_boolean());
+        assert_eq!(as_boolean(json!("False")), Ok(json!(false)));
+        assert_eq!(as_boolean(json!("1")), Ok(json!(true)));
+        assert_eq!(as_boolean(json!("maybe")), Err("maybe".to_owned()));
+    }
+
+    #[test]
+    fn comparison_is_lenient_where_servers_are() {
+        assert!(same(&json!(false), Some(&json!("False"))));
+        assert!(same(&json!(1), Some(&json!(1.0))));
+        assert!(!same(&json!("a"), None));
+    }
+}
