@@ -1,5 +1,7 @@
 //! Quickstart: copy a CSV file into JSON Lines with typed values, a progress bar, a
-//! dead-letter file for the rows that do not fit, and a lookup of the result.
+//! dead-letter file for the rows that do not fit, and a lookup of the result; then
+//! provision users from a CSV file into a SCIM 2.0 service (the in-process emulator),
+//! twice, to show that the second run writes nothing.
 //!
 //! Run it with `cargo run --release -p examples --bin quickstart`. It writes into
 //! `out/quickstart/` under the current directory.
@@ -10,9 +12,12 @@ use std::sync::Arc;
 
 use connector_core::dead_letter::{DeadLetterEntry, JsonlDeadLetter};
 use connector_core::file::{CsvSource, JsonlSink, JsonlSource};
+use connector_core::tls::TlsOptions;
 use connector_core::type_mapping::{DataType, Field, Schema};
-use connector_core::{CopyOptions, Progress, copy, lookup};
+use connector_core::{CopyOptions, Progress, WriteMode, copy, lookup};
 use indicatif::{ProgressBar, ProgressStyle};
+use scim_client::emulator::{Emulator, EmulatorConfig};
+use scim_client::{ScimClient, ScimSink};
 
 /// The columns of `data/accounts.csv`, typed the way Salesforce describes them.
 fn accounts_schema() -> Schema {
@@ -76,5 +81,31 @@ async fn main() -> Result<(), Box<dyn Error>> {
         println!("   {row}");
     }
     println!("   (more rows: {})", found.has_more);
+
+    println!("\n4. Provision users from a CSV file into a SCIM 2.0 service (a local emulator)");
+    let emulator = Emulator::start(EmulatorConfig::new()).await?;
+    let scim = ScimClient::builder(emulator.base_url())
+        .bearer_token(emulator.token().unwrap_or_default())
+        .tls(TlsOptions::default().with_encrypted_endpoints(false))
+        .build()?;
+    let users_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/scim_users.csv");
+    for run in ["first", "second"] {
+        // The header names SCIM attributes; the sink writes each value in its SCIM type.
+        let users = CsvSource::new(&users_csv).with_stream_name("users");
+        let options = CopyOptions::new().write_mode(WriteMode::Upsert {
+            key: vec!["userName".into()],
+        });
+        let t = copy(&users, &ScimSink::new(scim.clone()), options)
+            .await?
+            .totals();
+        println!(
+            "   {run} run: {} created, {} updated, {} unchanged, {} rejected (a row without userName)",
+            t.created,
+            t.updated,
+            t.unchanged,
+            t.malformed + t.rejected + t.failed
+        );
+    }
+    println!("   the service now holds {} users", emulator.user_count());
     Ok(())
 }
