@@ -494,3 +494,49 @@ impl StreamWriter for MemoryWriter {
         Ok(std::mem::take(&mut self.pending))
     }
 }
+
+/// A sink that writes nothing and reports every record written: for benchmarks and
+/// dry runs, where a sink that keeps records would measure itself.
+#[derive(Clone, Debug, Default)]
+pub struct DiscardSink;
+
+#[async_trait]
+impl Sink for DiscardSink {
+    async fn check(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn capabilities(&self) -> SinkCapabilities {
+        SinkCapabilities {
+            modes: vec![
+                WriteModeKind::Insert,
+                WriteModeKind::Upsert,
+                WriteModeKind::Update,
+                WriteModeKind::Delete,
+            ],
+            max_batch_records: None,
+            deferred_outcomes: false,
+        }
+    }
+
+    async fn open(&self, _: &StreamInfo, _: &WriteMode) -> Result<Box<dyn StreamWriter>> {
+        Ok(Box::new(DiscardWriter))
+    }
+}
+
+struct DiscardWriter;
+
+#[async_trait]
+impl StreamWriter for DiscardWriter {
+    async fn write(&mut self, first_id: RecordId, batch: Arc<RecordBatch>) -> Result<WriteReport> {
+        Ok(WriteReport::all_written(
+            first_id,
+            batch.len(),
+            WriteAction::Unchanged,
+        ))
+    }
+
+    async fn flush(&mut self) -> Result<WriteReport> {
+        Ok(WriteReport::new())
+    }
+}

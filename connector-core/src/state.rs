@@ -105,6 +105,18 @@ impl StreamState {
             .retain(|id, _| planned.contains(id.as_str()));
     }
 
+    /// Registers a planned partition that has no progress yet, so that the watermark
+    /// cannot pass its window before it reports (the copy driver does this for every
+    /// partition it plans).
+    pub fn register(&mut self, id: &str, window: CursorWindow) {
+        self.partitions
+            .entry(id.to_owned())
+            .or_insert_with(|| PartitionState {
+                window,
+                ..PartitionState::default()
+            });
+    }
+
     /// Records a checkpoint of partition `id` and recomputes the watermark.
     pub fn apply(&mut self, id: &str, progress: PartitionState) {
         self.partitions.insert(id.to_owned(), progress);
@@ -129,7 +141,12 @@ impl StreamState {
             })
             .collect();
         spans.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut watermark = self.cursor.clone();
+        // Without a saved cursor, coverage begins where the lowest planned window does
+        // (every planned partition is registered, so no earlier one can be missing).
+        let mut watermark = self
+            .cursor
+            .clone()
+            .or_else(|| spans.first().and_then(|s| s.0.cloned()));
         let mut absorbed = Vec::new();
         for (start, reached, fully, id) in spans {
             // Contiguous when the span starts at or below what is covered already.
@@ -308,13 +325,16 @@ mod tests {
     #[test]
     fn watermark_waits_for_the_gap_to_close() {
         let mut s = StreamState::default();
+        s.register("p1", window(Some(0), Some(10)));
+        s.register("p2", window(Some(10), Some(20)));
         s.apply("p2", done(Some(10), 20));
         assert_eq!(
-            s.cursor, None,
-            "second window finished first: nothing contiguous yet"
+            s.cursor,
+            Some(CursorValue::Integer(0)),
+            "second window finished first: only the start is covered"
         );
         assert!(s.partitions.contains_key("p2"));
-        s.apply("p1", done(None, 10));
+        s.apply("p1", done(Some(0), 10));
         assert_eq!(s.cursor, Some(CursorValue::Integer(20)));
         assert!(
             s.partitions.is_empty(),
