@@ -1,7 +1,8 @@
 //! Quickstart: copy a CSV file into JSON Lines with typed values, a progress bar, a
 //! dead-letter file for the rows that do not fit, and a lookup of the result; then
 //! provision users from a CSV file into a SCIM 2.0 service (the in-process emulator),
-//! twice, to show that the second run writes nothing.
+//! twice, to show that the second run writes nothing; then list the users of a Zoho CRM
+//! org (the in-process Zoho emulator) and export a COQL query to CSV.
 //!
 //! Run it with `cargo run --release -p examples --bin quickstart`. It writes into
 //! `out/quickstart/` under the current directory.
@@ -11,13 +12,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use connector_core::dead_letter::{DeadLetterEntry, JsonlDeadLetter};
-use connector_core::file::{CsvSource, JsonlSink, JsonlSource};
+use connector_core::file::{CsvSink, CsvSource, JsonlSink, JsonlSource};
 use connector_core::tls::TlsOptions;
 use connector_core::type_mapping::{DataType, Field, Schema};
 use connector_core::{CopyOptions, Progress, WriteMode, copy, lookup};
 use indicatif::{ProgressBar, ProgressStyle};
 use scim_client::emulator::{Emulator, EmulatorConfig};
 use scim_client::{ScimClient, ScimSink};
+use secrecy::SecretString;
+use zoho_crm::auth::Credentials;
+use zoho_crm::dc::Endpoints;
+use zoho_crm::{UserType, ZohoClient, ZohoSource, ZohoStream};
 
 /// The columns of `data/accounts.csv`, typed the way Salesforce describes them.
 fn accounts_schema() -> Schema {
@@ -107,5 +112,44 @@ async fn main() -> Result<(), Box<dyn Error>> {
         );
     }
     println!("   the service now holds {} users", emulator.user_count());
+
+    println!("\n5. Zoho CRM (a local emulator): list the users, export a COQL query");
+    let zoho =
+        zoho_crm::emulator::Emulator::start(zoho_crm::emulator::EmulatorConfig::new()).await?;
+    zoho.seed_users(3);
+    zoho.seed_records("Accounts", 250)?;
+    let client = ZohoClient::builder()
+        .endpoints(Endpoints::custom(zoho.accounts_url(), zoho.api_domain()))
+        .credentials(Credentials::RefreshToken {
+            client_id: zoho.client_id().into(),
+            client_secret: SecretString::from(zoho.client_secret().to_owned()),
+            refresh_token: SecretString::from(zoho.refresh_token().to_owned()),
+        })
+        .tls(TlsOptions::default().with_encrypted_endpoints(false))
+        .build()?;
+    let users: Vec<_> =
+        futures::TryStreamExt::try_collect(client.users().list(UserType::ActiveUsers)).await?;
+    for user in &users {
+        println!(
+            "   user {:<34} {}",
+            user.email.as_deref().unwrap_or(""),
+            user.role.as_ref().map_or("", |r| r.name.as_str())
+        );
+    }
+    let query = "SELECT Account_Name, Industry, Annual_Revenue FROM Accounts WHERE Annual_Revenue > 1000000";
+    let source = ZohoSource::new(
+        client,
+        vec![ZohoStream::Coql {
+            name: "big_accounts".into(),
+            query: query.into(),
+        }],
+    );
+    let sink = CsvSink::new(out.join("{stream}.csv"));
+    let t = copy(&source, &sink, CopyOptions::new()).await?.totals();
+    println!(
+        "   {query}\n   -> {} rows in {}",
+        t.written,
+        out.join("big_accounts.csv").display()
+    );
     Ok(())
 }
