@@ -512,14 +512,33 @@ impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
         });
         let streams: Vec<_> = partitions.into_iter().map(|p| source.read(p)).collect();
         let (tx, mut rx) = tokio::sync::mpsc::channel(self.options.max_in_flight_batches);
-        let max_partitions = self.options.max_partitions;
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.options.max_partitions));
+        // Each partition is read on a task of its own (at most `max_partitions` at once),
+        // so sources that parse and convert as they read use every core; all feed one
+        // bounded channel, which is the back-pressure.
         let reader = AbortOnDrop(tokio::spawn(async move {
-            let mut events = futures::stream::iter(streams).flatten_unordered(max_partitions);
-            while let Some(event) = events.next().await {
-                let stop = event.is_err();
-                if tx.send(event).await.is_err() || stop {
+            let mut tasks = Vec::new();
+            for mut events in streams {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                if tx.is_closed() {
                     break;
                 }
+                let tx = tx.clone();
+                tasks.push(AbortOnDrop(tokio::spawn(async move {
+                    let _slot = slot;
+                    while let Some(event) = events.next().await {
+                        let stop = event.is_err();
+                        if tx.send(event).await.is_err() || stop {
+                            break;
+                        }
+                    }
+                })));
+            }
+            drop(tx);
+            for task in &mut tasks {
+                let _ = (&mut task.0).await;
             }
         }));
         let mut writer = self.sink.open(self.info, &self.options.write_mode).await?;

@@ -57,9 +57,18 @@ pub struct ZohoClientBuilder {
     concurrency: usize,
     api_version: String,
     throttle_retry: Option<RetryPolicy>,
+    coql_limits: (u64, u64),
 }
 
 impl ZohoClientBuilder {
+    /// COQL's limits: rows per call (default 2,000) and the largest `offset + limit`
+    /// (default 100,000). Older API versions had 200 and 10,000.
+    #[must_use]
+    pub fn coql_limits(mut self, rows_per_call: u64, offset_cap: u64) -> Self {
+        self.coql_limits = (rows_per_call.max(1), offset_cap.max(1));
+        self
+    }
+
     /// Uses a data centre's production servers.
     #[must_use]
     pub fn data_centre(mut self, dc: DataCentre) -> Self {
@@ -156,6 +165,7 @@ impl ZohoClientBuilder {
                 limiter: tokio::sync::Semaphore::new(self.concurrency),
                 api_version: self.api_version,
                 tls,
+                coql_limits: self.coql_limits,
             }),
         })
     }
@@ -169,6 +179,7 @@ struct Inner {
     limiter: tokio::sync::Semaphore,
     api_version: String,
     tls: TlsOptions,
+    coql_limits: (u64, u64),
 }
 
 /// A Zoho CRM client. Cheap to clone.
@@ -264,7 +275,13 @@ impl ZohoClient {
             concurrency: Edition::Standard.concurrency(),
             api_version: "v8".to_owned(),
             throttle_retry: None,
+            coql_limits: (crate::coql::ROWS_PER_CALL, crate::coql::OFFSET_CAP),
         }
+    }
+
+    /// COQL's rows per call and offset cap.
+    pub(crate) fn coql_limits(&self) -> (u64, u64) {
+        self.inner.coql_limits
     }
 
     /// The endpoints configured (the API domain of the current token may differ).

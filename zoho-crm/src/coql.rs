@@ -18,9 +18,9 @@ use crate::error::{Result, ZohoError};
 
 /// Most columns one COQL query may select.
 pub const MAX_COLUMNS: usize = 50;
-/// Most rows one COQL call returns.
+/// Most rows one COQL call returns (API v8; see `ZohoClientBuilder::coql_limits`).
 pub const ROWS_PER_CALL: u64 = 2_000;
-/// The largest `offset + limit` COQL accepts.
+/// The largest `offset + limit` COQL accepts (API v8).
 pub const OFFSET_CAP: u64 = 100_000;
 
 /// A COQL query, split into its clauses.
@@ -231,6 +231,7 @@ impl ZohoClient {
         groups: Vec<Vec<String>>,
     ) -> BoxStream<'static, Result<Map<String, Value>>> {
         let client = self.clone();
+        let (rows_per_call, offset_cap) = self.coql_limits();
         let start = PageState {
             offset: query.offset,
             after_id: None,
@@ -246,7 +247,7 @@ impl ZohoClient {
                     return Ok::<_, ZohoError>(None);
                 }
                 let remaining = query.limit.map_or(u64::MAX, |l| l.saturating_sub(st.returned));
-                let count = ROWS_PER_CALL.min(remaining);
+                let count = rows_per_call.min(remaining);
                 if count == 0 {
                     return Ok(None);
                 }
@@ -255,10 +256,10 @@ impl ZohoClient {
                     let o = o.trim().to_ascii_lowercase();
                     o == "id" || o == "id asc"
                 });
-                let keyset = st.after_id.is_some() || st.offset + count > OFFSET_CAP;
+                let keyset = st.after_id.is_some() || st.offset + count > offset_cap;
                 if keyset && !id_order {
                     return Err(invalid(format!(
-                        "COQL pages by offset only up to {OFFSET_CAP} rows; beyond, it pages by id, which ORDER BY {} prevents: drop the ORDER BY or use bulk read",
+                        "COQL pages by offset only up to {offset_cap} rows; beyond, it pages by id, which ORDER BY {} prevents: drop the ORDER BY or use bulk read",
                         query.order_by.as_deref().unwrap_or_default()
                     )));
                 }
@@ -271,7 +272,7 @@ impl ZohoClient {
                     // Only a query that starts near the cap gets here.
                     (None, true) => {
                         return Err(invalid(format!(
-                            "OFFSET {} plus a page of {count} passes COQL's cap of {OFFSET_CAP} rows",
+                            "OFFSET {} plus a page of {count} passes COQL's cap of {offset_cap} rows",
                             st.offset
                         )));
                     }
@@ -307,7 +308,7 @@ impl ZohoClient {
                 let next_offset = offset + n;
                 let next = PageState {
                     offset: next_offset,
-                    after_id: if keyset || (next_offset + ROWS_PER_CALL > OFFSET_CAP && id_order) {
+                    after_id: if keyset || (next_offset + rows_per_call > offset_cap && id_order) {
                         last_id.or(st.after_id)
                     } else {
                         None

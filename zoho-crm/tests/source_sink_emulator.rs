@@ -274,3 +274,41 @@ async fn modified_time_windows_read_every_record_exactly_once() {
         "every window folded into the cursor: {state:?}"
     );
 }
+
+#[tokio::test]
+async fn coql_continues_by_id_past_the_offset_cap() {
+    let e = emulator().await;
+    e.seed_records("Accounts", 2_500).unwrap();
+    // The limits of an older API version, scaled down: 200 rows per call, offsets up
+    // to 1,000; the remaining 1,500 rows come by id.
+    let c = ZohoClient::builder()
+        .endpoints(Endpoints::custom(e.accounts_url(), e.api_domain()))
+        .credentials(Credentials::RefreshToken {
+            client_id: e.client_id().into(),
+            client_secret: SecretString::from(e.client_secret().to_owned()),
+            refresh_token: SecretString::from(e.refresh_token().to_owned()),
+        })
+        .tls(TlsOptions::default().with_encrypted_endpoints(false))
+        .coql_limits(200, 1_000)
+        .build()
+        .unwrap();
+    let rows: Vec<_> = c
+        .coql("select Account_Name from Accounts")
+        .try_collect()
+        .await
+        .unwrap();
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2_500);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 2_500, "no row twice");
+    let err = c
+        .coql("select Account_Name from Accounts order by Account_Name")
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("pages by id"), "{err}");
+}

@@ -1105,7 +1105,13 @@ pub(crate) fn list(shared: &Shared, req: &Req, module: &str) -> Result<Response,
     let Some(data) = store.module(mmeta.api_name) else {
         return Err(ApiError::invalid_module_in_path());
     };
-    let mut page_records: Vec<&Record> = ordered(data, sort, asc, after, None, None)
+    // Sorted by Modified_Time ascending, If-Modified-Since is where the index range
+    // starts: no scan of the records before it.
+    let from = match (sort, asc, since) {
+        (SortBy::Modified, true, Some(s)) => Some((s, 0)),
+        _ => None,
+    };
+    let mut page_records: Vec<&Record> = ordered(data, sort, asc, after, from, None)
         .filter(|r| ids.as_ref().is_none_or(|ids| ids.contains(&r.id)))
         .filter(|r| since.is_none_or(|s| r.modified >= s))
         .skip(skip)
