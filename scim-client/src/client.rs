@@ -51,6 +51,24 @@ pub struct ScimClientBuilder {
 }
 
 impl ScimClientBuilder {
+    /// A builder from the environment, or `None` when `SCIM_URL` is not set:
+    /// `SCIM_URL` (the tenant URL) and `SCIM_TOKEN` (a bearer token). Plain `http://`
+    /// is allowed only for loopback addresses.
+    pub fn from_env() -> Result<Option<Self>> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let Some(url) = var("SCIM_URL") else {
+            return Ok(None);
+        };
+        let token = var("SCIM_TOKEN")
+            .ok_or_else(|| ScimError::Config("SCIM_URL is set but SCIM_TOKEN is not".into()))?;
+        let loopback = ["http://127.", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|p| url.starts_with(p));
+        Ok(Some(ScimClient::builder(url).bearer_token(token).tls(
+            TlsOptions::default().with_encrypted_endpoints(!loopback),
+        )))
+    }
+
     /// Authenticates with a static bearer token.
     #[must_use]
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {

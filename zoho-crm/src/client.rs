@@ -61,6 +61,51 @@ pub struct ZohoClientBuilder {
 }
 
 impl ZohoClientBuilder {
+    /// A builder from the environment, or `None` when `ZOHO_REGION` is not set:
+    /// `ZOHO_REGION` (`us`, `eu`, `in`, `au`, `cn`, `jp`, `ca`, `sa`, `uk`),
+    /// `ZOHO_CLIENT_ID`, `ZOHO_CLIENT_SECRET`, and either `ZOHO_REFRESH_TOKEN`, or
+    /// `ZOHO_SOID` with `ZOHO_SCOPE` for Self Client credentials. A variable that is
+    /// missing or wrong is an error naming it.
+    pub fn from_env() -> Result<Option<Self>> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let Some(region) = var("ZOHO_REGION") else {
+            return Ok(None);
+        };
+        let dc = DataCentre::from_location(&region).ok_or_else(|| {
+            ZohoError::Config(format!(
+                "ZOHO_REGION={region:?} is not a data centre (us, eu, in, au, cn, jp, ca, sa, uk)"
+            ))
+        })?;
+        let need = |k: &str| {
+            var(k).ok_or_else(|| ZohoError::Config(format!("ZOHO_REGION is set but {k} is not")))
+        };
+        let client_id = need("ZOHO_CLIENT_ID")?;
+        let client_secret = secrecy::SecretString::from(need("ZOHO_CLIENT_SECRET")?);
+        let credentials = match (var("ZOHO_REFRESH_TOKEN"), var("ZOHO_SOID")) {
+            (Some(refresh), _) => Credentials::RefreshToken {
+                client_id,
+                client_secret,
+                refresh_token: secrecy::SecretString::from(refresh),
+            },
+            (None, Some(soid)) => Credentials::ClientCredentials {
+                client_id,
+                client_secret,
+                scope: need("ZOHO_SCOPE")?,
+                soid,
+            },
+            (None, None) => {
+                return Err(ZohoError::Config(
+                    "set ZOHO_REFRESH_TOKEN, or ZOHO_SOID and ZOHO_SCOPE".into(),
+                ));
+            }
+        };
+        Ok(Some(
+            ZohoClient::builder()
+                .data_centre(dc)
+                .credentials(credentials),
+        ))
+    }
+
     /// COQL's limits: rows per call (default 2,000) and the largest `offset + limit`
     /// (default 100,000). Older API versions had 200 and 10,000.
     #[must_use]

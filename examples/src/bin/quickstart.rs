@@ -13,16 +13,12 @@ use std::sync::Arc;
 
 use connector_core::dead_letter::{DeadLetterEntry, JsonlDeadLetter};
 use connector_core::file::{CsvSink, CsvSource, JsonlSink, JsonlSource};
-use connector_core::tls::TlsOptions;
 use connector_core::type_mapping::{DataType, Field, Schema};
 use connector_core::{CopyOptions, Progress, WriteMode, copy, lookup};
 use indicatif::{ProgressBar, ProgressStyle};
+use scim_client::ScimSink;
 use scim_client::emulator::{Emulator, EmulatorConfig};
-use scim_client::{ScimClient, ScimSink};
-use secrecy::SecretString;
-use zoho_crm::auth::Credentials;
-use zoho_crm::dc::Endpoints;
-use zoho_crm::{UserType, ZohoClient, ZohoSource, ZohoStream};
+use zoho_crm::{UserType, ZohoSource, ZohoStream};
 
 /// The columns of `data/accounts.csv`, typed the way Salesforce describes them.
 fn accounts_schema() -> Schema {
@@ -89,10 +85,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
     println!("\n4. Provision users from a CSV file into a SCIM 2.0 service (a local emulator)");
     let emulator = Emulator::start(EmulatorConfig::new()).await?;
-    let scim = ScimClient::builder(emulator.base_url())
-        .bearer_token(emulator.token().unwrap_or_default())
-        .tls(TlsOptions::default().with_encrypted_endpoints(false))
-        .build()?;
+    let scim = emulator.client_builder().build()?;
     let users_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/scim_users.csv");
     for run in ["first", "second"] {
         // The header names SCIM attributes; the sink writes each value in its SCIM type.
@@ -118,15 +111,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         zoho_crm::emulator::Emulator::start(zoho_crm::emulator::EmulatorConfig::new()).await?;
     zoho.seed_users(3);
     zoho.seed_records("Accounts", 250)?;
-    let client = ZohoClient::builder()
-        .endpoints(Endpoints::custom(zoho.accounts_url(), zoho.api_domain()))
-        .credentials(Credentials::RefreshToken {
-            client_id: zoho.client_id().into(),
-            client_secret: SecretString::from(zoho.client_secret().to_owned()),
-            refresh_token: SecretString::from(zoho.refresh_token().to_owned()),
-        })
-        .tls(TlsOptions::default().with_encrypted_endpoints(false))
-        .build()?;
+    let client = zoho.client_builder().build()?;
     let users: Vec<_> =
         futures::TryStreamExt::try_collect(client.users().list(UserType::ActiveUsers)).await?;
     for user in &users {

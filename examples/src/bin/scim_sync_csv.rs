@@ -18,27 +18,22 @@ use std::sync::Arc;
 
 use connector_core::dead_letter::JsonlDeadLetter;
 use connector_core::file::CsvSource;
-use connector_core::tls::TlsOptions;
 use connector_core::{CopyOptions, WriteMode, copy};
 use scim_client::emulator::{Emulator, EmulatorConfig};
 use scim_client::sink::{MemberKey, ScimResourceKind};
-use scim_client::{ScimClient, ScimSink, ScimSinkConfig};
+use scim_client::{ScimClientBuilder, ScimSink, ScimSinkConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let (url, token, _emulator) = match (std::env::var("SCIM_URL"), std::env::var("SCIM_TOKEN")) {
-        (Ok(url), Ok(token)) => (url, token, None),
-        _ => {
+    // The service named by SCIM_URL and SCIM_TOKEN, else a local emulator.
+    let (client, _emulator) = match ScimClientBuilder::from_env()? {
+        Some(builder) => (builder.build()?, None),
+        None => {
             let emulator = Emulator::start(EmulatorConfig::new()).await?;
-            let token = emulator.token().unwrap_or_default().to_owned();
-            (emulator.base_url().to_owned(), token, Some(emulator))
+            (emulator.client_builder().build()?, Some(emulator))
         }
     };
-    let tls = TlsOptions::default().with_encrypted_endpoints(url.starts_with("https://"));
-    let client = ScimClient::builder(&url)
-        .bearer_token(token)
-        .tls(tls)
-        .build()?;
+    let url = client.base_url().to_owned();
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let out = PathBuf::from("out/scim_sync");
     std::fs::create_dir_all(&out)?;

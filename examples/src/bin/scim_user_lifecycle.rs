@@ -15,30 +15,24 @@
 
 use std::error::Error;
 
-use connector_core::tls::TlsOptions;
 use futures::TryStreamExt;
 use scim_client::emulator::{Emulator, EmulatorConfig};
 use scim_client::filter::Filter;
 use scim_client::model::{MultiValue, Name};
 use scim_client::patch::PatchRequest;
-use scim_client::{Attr, ListQuery, ScimClient, User};
+use scim_client::{Attr, ListQuery, ScimClientBuilder, User};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    // A SCIM service: the one named in the environment, or a local emulator.
-    let (url, token, _emulator) = match (std::env::var("SCIM_URL"), std::env::var("SCIM_TOKEN")) {
-        (Ok(url), Ok(token)) => (url, token, None),
-        _ => {
+    // The service named by SCIM_URL and SCIM_TOKEN, else a local emulator.
+    let (client, _emulator) = match ScimClientBuilder::from_env()? {
+        Some(builder) => (builder.build()?, None),
+        None => {
             let emulator = Emulator::start(EmulatorConfig::new()).await?;
-            let token = emulator.token().unwrap_or_default().to_owned();
-            (emulator.base_url().to_owned(), token, Some(emulator))
+            (emulator.client_builder().build()?, Some(emulator))
         }
     };
-    let tls = TlsOptions::default().with_encrypted_endpoints(url.starts_with("https://"));
-    let client = ScimClient::builder(&url)
-        .bearer_token(token)
-        .tls(tls)
-        .build()?;
+    let url = client.base_url().to_owned();
     println!("SCIM service: {url}");
 
     client.test_connection().await?;

@@ -7,7 +7,8 @@
 //! ```
 //!
 //! With `ZOHO_REGION`, `ZOHO_CLIENT_ID`, `ZOHO_CLIENT_SECRET` and `ZOHO_REFRESH_TOKEN`
-//! it writes to a real org; otherwise to the emulator.
+//! (see `ZohoClientBuilder::from_env`) it writes to a real org; otherwise to the
+//! emulator.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -15,56 +16,19 @@ use std::sync::Arc;
 
 use connector_core::dead_letter::JsonlDeadLetter;
 use connector_core::file::CsvSource;
-use connector_core::tls::TlsOptions;
 use connector_core::{CopyOptions, WriteMode, copy};
-use secrecy::SecretString;
-use zoho_crm::auth::Credentials;
-use zoho_crm::dc::{DataCentre, Endpoints, Environment};
 use zoho_crm::emulator::{Emulator, EmulatorConfig};
-use zoho_crm::{ZohoClient, ZohoSink};
+use zoho_crm::{ZohoClientBuilder, ZohoSink};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let env = |k: &str| std::env::var(k).ok();
-    let (client, _emulator) = match (
-        env("ZOHO_REGION"),
-        env("ZOHO_CLIENT_ID"),
-        env("ZOHO_CLIENT_SECRET"),
-        env("ZOHO_REFRESH_TOKEN"),
-    ) {
-        (Some(region), Some(id), Some(secret), Some(refresh)) => {
-            let dc =
-                DataCentre::from_location(&region).ok_or(format!("unknown region {region:?}"))?;
-            let credentials = Credentials::RefreshToken {
-                client_id: id,
-                client_secret: SecretString::from(secret),
-                refresh_token: SecretString::from(refresh),
-            };
-            (
-                ZohoClient::builder()
-                    .environment(dc, Environment::Production)
-                    .credentials(credentials)
-                    .build()?,
-                None,
-            )
-        }
-        _ => {
+    // A real org when ZOHO_* variables are set, else the emulator.
+    let (client, _emulator) = match ZohoClientBuilder::from_env()? {
+        Some(builder) => (builder.build()?, None),
+        None => {
             let emulator = Emulator::start(EmulatorConfig::new()).await?;
-            let credentials = Credentials::RefreshToken {
-                client_id: emulator.client_id().into(),
-                client_secret: SecretString::from(emulator.client_secret().to_owned()),
-                refresh_token: SecretString::from(emulator.refresh_token().to_owned()),
-            };
-            let client = ZohoClient::builder()
-                .endpoints(Endpoints::custom(
-                    emulator.accounts_url(),
-                    emulator.api_domain(),
-                ))
-                .credentials(credentials)
-                .tls(TlsOptions::default().with_encrypted_endpoints(false))
-                .build()?;
-            (client, Some(emulator))
+            (emulator.client_builder().build()?, Some(emulator))
         }
     };
     let input = args.first().map_or_else(

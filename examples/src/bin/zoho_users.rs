@@ -9,66 +9,38 @@
 //! or against a real org with a Self Client's client credentials:
 //!
 //! ```sh
-//! ZOHO_REGION=eu ZOHO_SOID=20081234567 ZOHO_CLIENT_ID=1000.XXX ZOHO_CLIENT_SECRET=... \
-//!   cargo run -p examples --bin zoho_users
+//! ZOHO_REGION=eu ZOHO_SOID=20081234567 ZOHO_SCOPE=ZohoCRM.users.ALL \
+//!   ZOHO_CLIENT_ID=1000.XXX ZOHO_CLIENT_SECRET=... cargo run -p examples --bin zoho_users
 //! ```
 
 use std::error::Error;
 use std::time::Duration;
 
-use connector_core::tls::TlsOptions;
 use futures::TryStreamExt;
 use secrecy::SecretString;
 use zoho_crm::auth::Credentials;
-use zoho_crm::dc::{DataCentre, Endpoints, Environment};
 use zoho_crm::emulator::{Emulator, EmulatorConfig};
-use zoho_crm::{UserChange, UserType, ZohoClient};
+use zoho_crm::{UserChange, UserType, ZohoClientBuilder};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
-    let env = |k: &str| std::env::var(k).ok();
-    let (client, emulator) = match (
-        env("ZOHO_REGION"),
-        env("ZOHO_SOID"),
-        env("ZOHO_CLIENT_ID"),
-        env("ZOHO_CLIENT_SECRET"),
-    ) {
-        (Some(region), Some(soid), Some(id), Some(secret)) => {
-            let dc = DataCentre::from_location(&region).ok_or(format!(
-                "unknown region {region:?} (us, eu, in, au, cn, jp, ca, sa, uk)"
-            ))?;
-            let credentials = Credentials::ClientCredentials {
-                client_id: id,
-                client_secret: SecretString::from(secret),
-                scope: "ZohoCRM.users.ALL".into(),
-                soid,
-            };
-            (
-                ZohoClient::builder()
-                    .environment(dc, Environment::Production)
-                    .credentials(credentials)
-                    .build()?,
-                None,
-            )
-        }
-        _ => {
+    // A real org when ZOHO_* variables are set, else the emulator; either way a Self
+    // Client's credentials (client id, secret, org id and scope).
+    let (client, emulator) = match ZohoClientBuilder::from_env()? {
+        Some(builder) => (builder.build()?, None),
+        None => {
             let emulator = Emulator::start(EmulatorConfig::new()).await?;
             emulator.seed_users(4);
-            let credentials = Credentials::ClientCredentials {
+            let self_client = Credentials::ClientCredentials {
                 client_id: emulator.client_id().into(),
                 client_secret: SecretString::from(emulator.client_secret().to_owned()),
                 scope: "ZohoCRM.users.ALL".into(),
                 soid: emulator.soid().into(),
             };
-            let client = ZohoClient::builder()
-                .endpoints(Endpoints::custom(
-                    emulator.accounts_url(),
-                    emulator.api_domain(),
-                ))
-                .credentials(credentials)
-                .tls(TlsOptions::default().with_encrypted_endpoints(false))
-                .build()?;
-            (client, Some(emulator))
+            (
+                emulator.client_builder().credentials(self_client).build()?,
+                Some(emulator),
+            )
         }
     };
     println!("Zoho CRM at {}", client.api_domain().await?);

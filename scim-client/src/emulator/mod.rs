@@ -237,6 +237,17 @@ impl fmt::Debug for RunningEmulator {
 }
 
 impl RunningEmulator {
+    /// A client builder pointed at this emulator, with its bearer token and plain HTTP
+    /// allowed (the emulator serves loopback without TLS).
+    pub fn client_builder(&self) -> crate::ScimClientBuilder {
+        let builder = crate::ScimClient::builder(self.base_url())
+            .tls(connector_core::tls::TlsOptions::default().with_encrypted_endpoints(false));
+        match self.token() {
+            Some(token) => builder.bearer_token(token),
+            None => builder,
+        }
+    }
+
     /// The SCIM base URL, e.g. `http://127.0.0.1:41234/v2` (no trailing slash).
     pub fn base_url(&self) -> &str {
         &self.shared.base_url

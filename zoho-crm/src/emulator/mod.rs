@@ -270,6 +270,22 @@ impl fmt::Debug for RunningEmulator {
 }
 
 impl RunningEmulator {
+    /// A client builder pointed at this emulator, with its client's refresh token and
+    /// plain HTTP allowed (the emulator serves loopback without TLS).
+    pub fn client_builder(&self) -> crate::ZohoClientBuilder {
+        crate::ZohoClient::builder()
+            .endpoints(crate::dc::Endpoints::custom(
+                self.accounts_url(),
+                self.api_domain(),
+            ))
+            .credentials(crate::auth::Credentials::RefreshToken {
+                client_id: self.client_id().to_owned(),
+                client_secret: secrecy::SecretString::from(self.client_secret().to_owned()),
+                refresh_token: secrecy::SecretString::from(self.refresh_token().to_owned()),
+            })
+            .tls(connector_core::tls::TlsOptions::default().with_encrypted_endpoints(false))
+    }
+
     /// The accounts server URL, e.g. `http://127.0.0.1:41234` (the token endpoint is
     /// `{accounts_url}/oauth/v2/token`).
     pub fn accounts_url(&self) -> &str {
