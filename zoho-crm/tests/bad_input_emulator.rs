@@ -126,3 +126,34 @@ async fn records_zoho_refuses_get_its_code_and_field() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_duplicate_of_a_unique_field_is_duplicate_data_naming_the_field() {
+    let e = Emulator::start(EmulatorConfig::new()).await.unwrap();
+    let c = client_with(&e, e.refresh_token());
+    let contact = |name: &str| {
+        json!({"Last_Name": name, "Email": "same@example.com"})
+            .as_object()
+            .unwrap()
+            .clone()
+    };
+    let results = c
+        .records("Contacts")
+        .write(
+            &WriteOperation::Insert,
+            &[contact("First"), contact("Second")],
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0], WriteResult::Success { .. }),
+        "{results:?}"
+    );
+    match &results[1] {
+        WriteResult::Error { code, details, .. } => {
+            assert_eq!(code, "DUPLICATE_DATA");
+            assert_eq!(details["api_name"], "Email");
+        }
+        other => panic!("{other:?}"),
+    }
+}
