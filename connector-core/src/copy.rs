@@ -501,10 +501,17 @@ impl<'a, K: Sink + ?Sized> StreamRun<'a, K> {
             req = req.incremental(self.state.stream(&self.info.id).cloned());
         }
         let partitions = source.plan(&req).await?;
+        // Every planned partition is registered, so the watermark cannot pass a window
+        // that has not reported yet. A full refresh starts the stream's state afresh:
+        // it reads everything, and its state is what the next incremental run resumes.
+        let state = self.state.stream_mut(&self.info.id);
         if self.options.sync_mode == SyncMode::Incremental {
-            self.state
-                .stream_mut(&self.info.id)
-                .retain_partitions(partitions.iter().map(|p| p.id.as_str()));
+            state.retain_partitions(partitions.iter().map(|p| p.id.as_str()));
+        } else {
+            *state = crate::state::StreamState::default();
+        }
+        for p in &partitions {
+            state.register(&p.id, p.window.clone());
         }
         self.progress(Progress::StreamStarted {
             stream: self.info.id.clone(),

@@ -405,3 +405,87 @@ async fn configuration_errors_come_before_any_write() {
     assert_eq!(err.error.kind(), ErrorKind::InvalidConfig);
     assert!(sink.is_empty("contacts"));
 }
+
+#[tokio::test]
+async fn state_never_passes_a_window_that_has_not_reported() {
+    use connector_core::source::{Checkpoint, Partition, ReadRequest, Source, SourceEvent};
+    use connector_core::state::CursorWindow;
+    use futures::stream::{self, BoxStream, StreamExt};
+
+    /// Window (0, 10] hangs and then fails; window (10, 20] finishes at once.
+    #[derive(Debug)]
+    struct TwoWindows;
+    #[async_trait::async_trait]
+    impl Source for TwoWindows {
+        async fn check(&self) -> connector_core::Result<()> {
+            Ok(())
+        }
+        async fn discover(&self) -> connector_core::Result<connector_core::Catalog> {
+            Ok(connector_core::Catalog::new(vec![stream()]))
+        }
+        async fn plan(&self, req: &ReadRequest) -> connector_core::Result<Vec<Partition>> {
+            let window = |a: i64, b: i64| CursorWindow {
+                start: Some(CursorValue::Integer(a)),
+                end: Some(CursorValue::Integer(b)),
+            };
+            let p = |id: &str, w| Partition {
+                id: id.into(),
+                window: w,
+                ..Partition::whole(req)
+            };
+            Ok(vec![p("early", window(0, 10)), p("late", window(10, 20))])
+        }
+        fn read(
+            &self,
+            partition: Partition,
+        ) -> BoxStream<'static, connector_core::Result<SourceEvent>> {
+            if partition.id == "early" {
+                return stream::once(async {
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    Err(connector_core::ConnectorError::new(
+                        ErrorKind::Unavailable,
+                        "test",
+                        "early window failed",
+                    ))
+                })
+                .boxed();
+            }
+            let batch =
+                connector_core::RecordBatch::new(stream().id, stream().schema, records(11..16));
+            let cp = Checkpoint::new(&partition, Some(CursorValue::Integer(150)), None, true);
+            stream::iter(vec![
+                Ok(SourceEvent::Batch(batch)),
+                Ok(SourceEvent::Checkpoint(cp)),
+            ])
+            .boxed()
+        }
+    }
+
+    for mode in [SyncMode::FullRefresh, SyncMode::Incremental] {
+        let store = MemoryStateStore::new();
+        let options = CopyOptions::new()
+            .sync_mode(mode)
+            .state_store(Arc::new(store.clone()));
+        let err = copy(&TwoWindows, &MemorySink::new(), options)
+            .await
+            .unwrap_err();
+        assert_eq!(err.error.kind(), ErrorKind::Unavailable);
+        assert_eq!(
+            err.report.totals().written,
+            5,
+            "the late window's records were delivered"
+        );
+        let saved = store.get().unwrap();
+        let cursor = saved.streams["contacts"].cursor.clone();
+        assert!(
+            cursor
+                .as_ref()
+                .is_none_or(|c| *c <= CursorValue::Integer(0)),
+            "{mode:?}: the cursor passed the early window, which never reported: {saved:?}"
+        );
+        assert!(
+            saved.streams["contacts"].partitions.contains_key("late"),
+            "the late window is kept for later"
+        );
+    }
+}
