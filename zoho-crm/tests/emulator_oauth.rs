@@ -382,10 +382,11 @@ async fn invalid_missing_and_expired_tokens() {
     let expired = api.get("/crm/v8/users", &[]).await;
     assert_eq!((expired.status, expired.body), (401, expected.clone()));
 
-    // A short TTL expires by itself.
-    let short = Api::start(EmulatorConfig::new().token_ttl(Duration::from_millis(100))).await;
+    // A short TTL expires by itself. (Two seconds: long enough that a loaded machine
+    // still uses the token in time, short enough to wait out.)
+    let short = Api::start(EmulatorConfig::new().token_ttl(Duration::from_secs(2))).await;
     assert_eq!(short.get("/crm/v8/org", &[]).await.status, 200);
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
     assert_eq!(short.get("/crm/v8/org", &[]).await.status, 401);
 }
 
