@@ -563,39 +563,30 @@ pub trait Resource: Serialize + DeserializeOwned + Send + Sync + Unpin + 'static
     fn set_version(&mut self, version: String);
 }
 
-impl Resource for User {
-    const ENDPOINT: &'static str = "Users";
-    const RESOURCE_TYPE: &'static str = "User";
+/// `Resource` for a typed resource with `id` and `meta` fields.
+macro_rules! typed_resource {
+    ($type:ty, $endpoint:literal, $name:literal) => {
+        impl Resource for $type {
+            const ENDPOINT: &'static str = $endpoint;
+            const RESOURCE_TYPE: &'static str = $name;
 
-    fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
+            fn id(&self) -> Option<&str> {
+                self.id.as_deref()
+            }
 
-    fn version(&self) -> Option<&str> {
-        self.meta.as_ref()?.version.as_deref()
-    }
+            fn version(&self) -> Option<&str> {
+                self.meta.as_ref()?.version.as_deref()
+            }
 
-    fn set_version(&mut self, version: String) {
-        self.meta.get_or_insert_with(Meta::default).version = Some(version);
-    }
+            fn set_version(&mut self, version: String) {
+                self.meta.get_or_insert_with(Meta::default).version = Some(version);
+            }
+        }
+    };
 }
 
-impl Resource for Group {
-    const ENDPOINT: &'static str = "Groups";
-    const RESOURCE_TYPE: &'static str = "Group";
-
-    fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-
-    fn version(&self) -> Option<&str> {
-        self.meta.as_ref()?.version.as_deref()
-    }
-
-    fn set_version(&mut self, version: String) {
-        self.meta.get_or_insert_with(Meta::default).version = Some(version);
-    }
-}
+typed_resource!(User, "Users", "User");
+typed_resource!(Group, "Groups", "Group");
 
 /// Any resource as JSON: custom resource types and extensions a server advertises.
 impl Resource for Value {

@@ -9,12 +9,15 @@ use futures::stream::{self, BoxStream, StreamExt};
 use type_mapping::text::{self, TextDialect};
 use type_mapping::{ConversionPolicy, DataType, Field, Schema};
 
-use super::{BlockingWriter, io_error, resume_position, stream_name, stream_path};
+use super::{
+    BlockingWriter, append_only, check_file, check_parent, io_error, require_insert,
+    resume_position, stream_name, stream_path,
+};
 use crate::source::{Checkpoint, InvalidRecord, Partition, ReadRequest, SourceEvent};
 use crate::{
     Catalog, ConnectorError, ErrorKind, Record, RecordBatch, RecordError, RecordId, RecordMeta,
     RecordOrigin, Result, Sink, SinkCapabilities, Source, StreamId, StreamInfo, StreamWriter,
-    WriteAction, WriteMode, WriteModeKind, WriteReport,
+    WriteAction, WriteMode, WriteReport,
 };
 
 const BUFFER: usize = 256 * 1024;
@@ -521,10 +524,7 @@ fn read_parallel(
 #[async_trait]
 impl Source for CsvSource {
     async fn check(&self) -> Result<()> {
-        tokio::fs::metadata(&self.config.path)
-            .await
-            .map(|_| ())
-            .map_err(|e| io_error(e, &self.config.path, "csv.check"))
+        check_file(&self.config.path, "csv.check").await
     }
 
     async fn discover(&self) -> Result<Catalog> {
@@ -610,32 +610,15 @@ type CsvFileWriter = csv::Writer<BufWriter<File>>;
 #[async_trait]
 impl Sink for CsvSink {
     async fn check(&self) -> Result<()> {
-        let parent = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        tokio::fs::metadata(parent)
-            .await
-            .map(|_| ())
-            .map_err(|e| io_error(e, parent, "csv.check"))
+        check_parent(&self.path, "csv.check").await
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            modes: vec![WriteModeKind::Insert],
-            max_batch_records: None,
-            deferred_outcomes: false,
-        }
+        append_only()
     }
 
     async fn open(&self, stream: &StreamInfo, mode: &WriteMode) -> Result<Box<dyn StreamWriter>> {
-        if *mode != WriteMode::Insert {
-            return Err(ConnectorError::config(
-                "csv.open",
-                format!("a CSV file can only be appended to, not {mode:?}"),
-            ));
-        }
+        require_insert(mode, "csv.open", "CSV")?;
         let path = stream_path(&self.path, &stream.id);
         let header: Option<Vec<String>> = self
             .header

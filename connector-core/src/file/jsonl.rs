@@ -7,12 +7,15 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use type_mapping::{ConversionPolicy, DataType, Field, Schema, json};
 
-use super::{BlockingWriter, EventSender, blocking_source, io_error, stream_name, stream_path};
+use super::{
+    BlockingWriter, EventSender, append_only, blocking_source, check_file, check_parent, io_error,
+    require_insert, stream_name, stream_path,
+};
 use crate::source::{Checkpoint, InvalidRecord, Partition, ReadRequest, SourceEvent};
 use crate::{
     Catalog, ConnectorError, ErrorKind, Record, RecordBatch, RecordError, RecordId, RecordMeta,
     RecordOrigin, Result, Sink, SinkCapabilities, Source, StreamId, StreamInfo, StreamWriter,
-    WriteAction, WriteMode, WriteModeKind, WriteReport,
+    WriteAction, WriteMode, WriteReport,
 };
 
 const BUFFER: usize = 256 * 1024;
@@ -264,10 +267,7 @@ fn read_jsonl_inner(
 #[async_trait]
 impl Source for JsonlSource {
     async fn check(&self) -> Result<()> {
-        tokio::fs::metadata(&self.config.path)
-            .await
-            .map(|_| ())
-            .map_err(|e| io_error(e, &self.config.path, "jsonl.check"))
+        check_file(&self.config.path, "jsonl.check").await
     }
 
     async fn discover(&self) -> Result<Catalog> {
@@ -328,32 +328,15 @@ impl JsonlSink {
 #[async_trait]
 impl Sink for JsonlSink {
     async fn check(&self) -> Result<()> {
-        let parent = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        tokio::fs::metadata(parent)
-            .await
-            .map(|_| ())
-            .map_err(|e| io_error(e, parent, "jsonl.check"))
+        check_parent(&self.path, "jsonl.check").await
     }
 
     fn capabilities(&self) -> SinkCapabilities {
-        SinkCapabilities {
-            modes: vec![WriteModeKind::Insert],
-            max_batch_records: None,
-            deferred_outcomes: false,
-        }
+        append_only()
     }
 
     async fn open(&self, stream: &StreamInfo, mode: &WriteMode) -> Result<Box<dyn StreamWriter>> {
-        if *mode != WriteMode::Insert {
-            return Err(ConnectorError::config(
-                "jsonl.open",
-                format!("a JSON Lines file can only be appended to, not {mode:?}"),
-            ));
-        }
+        require_insert(mode, "jsonl.open", "JSON Lines")?;
         let path = stream_path(&self.path, &stream.id);
         let file = tokio::fs::File::create(&path)
             .await

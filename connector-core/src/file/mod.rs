@@ -130,6 +130,51 @@ pub(crate) fn stream_path(template: &Path, stream: &StreamId) -> PathBuf {
     }
 }
 
+/// A file sink's check: the directory its files go to exists.
+pub(crate) async fn check_parent(path: &Path, operation: &'static str) -> Result<()> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    tokio::fs::metadata(parent)
+        .await
+        .map(|_| ())
+        .map_err(|e| io_error(e, parent, operation))
+}
+
+/// A file source's check: the file exists.
+pub(crate) async fn check_file(path: &Path, operation: &'static str) -> Result<()> {
+    tokio::fs::metadata(path)
+        .await
+        .map(|_| ())
+        .map_err(|e| io_error(e, path, operation))
+}
+
+/// What a file sink can do: append.
+pub(crate) fn append_only() -> crate::SinkCapabilities {
+    crate::SinkCapabilities {
+        modes: vec![crate::WriteModeKind::Insert],
+        max_batch_records: None,
+        deferred_outcomes: false,
+    }
+}
+
+/// Refuses any write mode but insert (append) for a file of kind `what`.
+pub(crate) fn require_insert(
+    mode: &crate::WriteMode,
+    operation: &'static str,
+    what: &str,
+) -> Result<()> {
+    if *mode == crate::WriteMode::Insert {
+        Ok(())
+    } else {
+        Err(ConnectorError::config(
+            operation,
+            format!("a {what} file can only be appended to, not {mode:?}"),
+        ))
+    }
+}
+
 /// The stream name of a file: its stem.
 pub(crate) fn stream_name(path: &Path) -> String {
     path.file_stem()
