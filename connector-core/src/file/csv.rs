@@ -9,6 +9,7 @@ use futures::stream::{self, BoxStream, StreamExt};
 use type_mapping::text::{self, TextDialect};
 use type_mapping::{ConversionPolicy, DataType, Field, Schema};
 
+use super::plan_whole_file;
 use super::{
     BlockingWriter, append_only, check_file, check_parent, io_error, require_insert,
     resume_position, stream_name, stream_path,
@@ -532,17 +533,7 @@ impl Source for CsvSource {
     }
 
     async fn plan(&self, req: &ReadRequest) -> Result<Vec<Partition>> {
-        if req.stream != self.config.stream {
-            return Err(ConnectorError::new(
-                ErrorKind::NotFound,
-                "csv.plan",
-                format!(
-                    "the file's stream is `{}`, not `{}`",
-                    self.config.stream, req.stream
-                ),
-            ));
-        }
-        Ok(vec![Partition::whole(req)])
+        plan_whole_file(&self.config.stream, req, "csv.plan")
     }
 
     fn read(&self, partition: Partition) -> BoxStream<'static, Result<SourceEvent>> {

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use futures::stream::BoxStream;
 use type_mapping::{ConversionPolicy, DataType, Field, Schema, json};
 
+use super::plan_whole_file;
 use super::{
     BlockingWriter, EventSender, append_only, blocking_source, check_file, check_parent, io_error,
     require_insert, stream_name, stream_path,
@@ -278,17 +279,7 @@ impl Source for JsonlSource {
     }
 
     async fn plan(&self, req: &ReadRequest) -> Result<Vec<Partition>> {
-        if req.stream != self.config.stream {
-            return Err(ConnectorError::new(
-                ErrorKind::NotFound,
-                "jsonl.plan",
-                format!(
-                    "the file's stream is `{}`, not `{}`",
-                    self.config.stream, req.stream
-                ),
-            ));
-        }
-        Ok(vec![Partition::whole(req)])
+        plan_whole_file(&self.config.stream, req, "jsonl.plan")
     }
 
     fn read(&self, partition: Partition) -> BoxStream<'static, Result<SourceEvent>> {

@@ -175,6 +175,22 @@ pub(crate) fn require_insert(
     }
 }
 
+/// A file source's plan: its one stream, read whole.
+pub(crate) fn plan_whole_file(
+    stream: &StreamId,
+    req: &crate::ReadRequest,
+    operation: &'static str,
+) -> Result<Vec<crate::Partition>> {
+    if req.stream != *stream {
+        return Err(ConnectorError::new(
+            ErrorKind::NotFound,
+            operation,
+            format!("the file's stream is `{stream}`, not `{}`", req.stream),
+        ));
+    }
+    Ok(vec![crate::Partition::whole(req)])
+}
+
 /// The stream name of a file: its stem.
 pub(crate) fn stream_name(path: &Path) -> String {
     path.file_stem()
