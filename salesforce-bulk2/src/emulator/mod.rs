@@ -1,0 +1,1 @@
+//! An in-memory Salesforce org for tests and demos (being built).
