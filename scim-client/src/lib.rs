@@ -63,7 +63,9 @@ pub mod error;
 pub mod filter;
 pub mod model;
 pub mod patch;
+pub mod provisioning;
 pub mod path;
+mod resource_path;
 pub mod sink;
 
 pub use auth::ScimAuth;

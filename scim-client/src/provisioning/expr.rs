@@ -1,0 +1,1 @@
+//! Attribute-mapping expressions (being built).

@@ -1,0 +1,1 @@
+//! Attribute mappings (being built).
