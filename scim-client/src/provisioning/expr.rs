@@ -171,7 +171,7 @@ impl Function {
             Self::ToLower | Self::ToUpper => (1, Some(2), "1 or 2 arguments (source[, culture])"),
             Self::Word => (3, Some(3), "3 arguments (source, number, delimiters)"),
         };
-        let even_ok = self != Self::Switch || n % 2 == 0;
+        let even_ok = self != Self::Switch || n.is_multiple_of(2);
         if n >= min && max.is_none_or(|m| n <= m) && even_ok {
             Ok(())
         } else {
@@ -430,10 +430,12 @@ fn boolean(function: Function, value: &Value) -> Result<Option<bool>, EvalError>
     if value.is_null() {
         return Ok(None);
     }
-    as_bool(value).map(Some).ok_or_else(|| EvalError::NotBoolean {
-        function,
-        value: value.clone(),
-    })
+    as_bool(value)
+        .map(Some)
+        .ok_or_else(|| EvalError::NotBoolean {
+            function,
+            value: value.clone(),
+        })
 }
 
 fn string_or_null(s: Option<String>) -> Value {
@@ -715,10 +717,7 @@ impl Parser<'_> {
 
     fn call_or_keyword(&mut self, depth: usize) -> Result<Expr, ExprError> {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-        {
+        while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
             self.pos += 1;
         }
         let name: String = self.chars[start..self.pos].iter().collect();
@@ -778,7 +777,9 @@ impl Parser<'_> {
                 if args[i] != Expr::Empty {
                     return Err(self.error_at(
                         start,
-                        &format!("Replace with an empty {what} (only the plain string form is supported)"),
+                        &format!(
+                            "Replace with an empty {what} (only the plain string form is supported)"
+                        ),
                         format!("{what} {}", args[i]),
                     ));
                 }
@@ -851,7 +852,10 @@ mod tests {
         assert_eq!(eval("Append([givenName], \"@x.com\")"), json!("Ada@x.com"));
         assert_eq!(eval("Append([missing], \"@x.com\")"), Value::Null);
         assert_eq!(eval("Append([count], [missing])"), json!("3"));
-        assert_eq!(eval("Coalesce([missing], [empty], [surname])"), json!("Lovelace"));
+        assert_eq!(
+            eval("Coalesce([missing], [empty], [surname])"),
+            json!("Lovelace")
+        );
         assert_eq!(eval("Coalesce([missing], [empty])"), Value::Null);
         assert_eq!(eval("Coalesce([IsSoftDeleted])"), json!(false));
         assert_eq!(
@@ -862,7 +866,10 @@ mod tests {
         assert_eq!(eval("Join(\",\", [missing])"), Value::Null);
         assert!(matches!(
             eval_err("Join(\",\", [obj])"),
-            EvalError::NotText { function: Function::Join, .. }
+            EvalError::NotText {
+                function: Function::Join,
+                ..
+            }
         ));
     }
 
@@ -874,7 +881,10 @@ mod tests {
         assert_eq!(eval("ToLower(True)"), json!("true"));
         assert_eq!(eval("StripSpaces(\" a b  c \")"), json!("abc"));
         assert_eq!(eval("PCase(\"hELLO wORLD\")"), json!("Hello World"));
-        assert_eq!(eval("PCase(\"jean-luc o'neil\", \" -'\")"), json!("Jean-Luc O'Neil"));
+        assert_eq!(
+            eval("PCase(\"jean-luc o'neil\", \" -'\")"),
+            json!("Jean-Luc O'Neil")
+        );
     }
 
     #[test]
@@ -883,15 +893,27 @@ mod tests {
         assert_eq!(eval(active), json!("True"));
         let mut r = record();
         r.insert("status".into(), json!("inactive"));
-        assert_eq!(Expr::parse(active).unwrap().eval(&r).unwrap(), json!("False"));
+        assert_eq!(
+            Expr::parse(active).unwrap().eval(&r).unwrap(),
+            json!("False")
+        );
         r.remove("status");
-        assert_eq!(Expr::parse(active).unwrap().eval(&r).unwrap(), json!("False"));
+        assert_eq!(
+            Expr::parse(active).unwrap().eval(&r).unwrap(),
+            json!("False")
+        );
         // Entra's Zoho One mapping: empty default, boolean source read as True/False.
         let soft = "Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\")";
         assert_eq!(eval(soft), json!("True"));
         assert_eq!(eval("Switch([missing], , \"a\", \"b\")"), Value::Null);
-        assert_eq!(eval("Switch([count], \"d\", \"3\", \"three\")"), json!("three"));
-        assert_eq!(eval("Switch([status], \"d\", \"ACTIVE\", \"x\")"), json!("d"));
+        assert_eq!(
+            eval("Switch([count], \"d\", \"3\", \"three\")"),
+            json!("three")
+        );
+        assert_eq!(
+            eval("Switch([status], \"d\", \"ACTIVE\", \"x\")"),
+            json!("d")
+        );
 
         assert_eq!(eval("Not([IsSoftDeleted])"), json!(true));
         assert_eq!(eval("Not([flag])"), json!(false));
@@ -910,7 +932,10 @@ mod tests {
         assert_eq!(eval("IIF([flag], \"y\", \"n\")"), json!("y"));
         assert_eq!(eval("IIF(IsPresent([empty]), \"y\", \"n\")"), json!("n"));
         assert_eq!(eval("IIF([missing], \"y\", \"n\")"), json!("n"));
-        assert!(matches!(eval_err("IIF([count], 1, 2)"), EvalError::NotBoolean { .. }));
+        assert!(matches!(
+            eval_err("IIF([count], 1, 2)"),
+            EvalError::NotBoolean { .. }
+        ));
         assert_eq!(eval("IsNull([missing])"), json!(true));
         assert_eq!(eval("IsNull([empty])"), json!(false));
         assert_eq!(eval("IsNullOrEmpty([empty])"), json!(true));
@@ -924,15 +949,24 @@ mod tests {
         assert_eq!(eval("Left([surname], 4)"), json!("Love"));
         assert_eq!(eval("Left([surname], 40)"), json!("Lovelace"));
         assert_eq!(eval("Left([surname], \"2\")"), json!("Lo"));
-        assert!(matches!(eval_err("Left([surname], \"x\")"), EvalError::NotInteger { .. }));
+        assert!(matches!(
+            eval_err("Left([surname], \"x\")"),
+            EvalError::NotInteger { .. }
+        ));
         assert_eq!(eval("Mid([surname], 2, 3)"), json!("ove"));
         assert_eq!(eval("Mid([missing], 2, 3)"), Value::Null);
         assert_eq!(
             eval("Replace([language], \"_\", , , \"-\", , )"),
             json!("en-US")
         );
-        assert_eq!(eval("Replace([language], \"_\", , , , [surname], )"), json!("enLovelaceUS"));
-        assert_eq!(eval("Replace([missing], \"_\", , , \"-\", , )"), Value::Null);
+        assert_eq!(
+            eval("Replace([language], \"_\", , , , [surname], )"),
+            json!("enLovelaceUS")
+        );
+        assert_eq!(
+            eval("Replace([missing], \"_\", , , \"-\", , )"),
+            Value::Null
+        );
         assert_eq!(eval("Word(\"The quick  brown\", 3, \" \")"), json!("brown"));
         assert_eq!(eval("Word(\"a,b;c\", 2, \",;\")"), json!("b"));
         assert_eq!(eval("Word(\"a b\", 5, \" \")"), Value::Null);
@@ -992,7 +1026,8 @@ mod tests {
         let s = "Replace([language], \"_\", , , \"-\", , )";
         let e: Expr = s.parse().unwrap();
         assert_eq!(e.to_string(), s);
-        let e = Expr::parse("Switch( [IsSoftDeleted],,\"False\",\"True\" ,\"True\",\"False\")").unwrap();
+        let e = Expr::parse("Switch( [IsSoftDeleted],,\"False\",\"True\" ,\"True\",\"False\")")
+            .unwrap();
         assert_eq!(
             e.to_string(),
             "Switch([IsSoftDeleted], , \"False\", \"True\", \"True\", \"False\")"
@@ -1013,11 +1048,14 @@ mod tests {
         leaf.prop_recursive(4, 32, 6, |inner| {
             let arg = prop_oneof![4 => inner.clone(), 1 => Just(Expr::Empty)];
             prop_oneof![
-                (prop::sample::select(vec![
-                    Function::Coalesce,
-                    Function::Join,
-                    Function::Switch
-                ]), prop::collection::vec(arg.clone(), 4..6))
+                (
+                    prop::sample::select(vec![
+                        Function::Coalesce,
+                        Function::Join,
+                        Function::Switch
+                    ]),
+                    prop::collection::vec(arg.clone(), 4..6)
+                )
                     .prop_map(|(f, mut args)| {
                         if f == Function::Switch && args.len() % 2 == 1 {
                             args.pop();
@@ -1026,12 +1064,22 @@ mod tests {
                     }),
                 (inner.clone(), arg.clone())
                     .prop_map(|(a, b)| Expr::Call(Function::Append, vec![a, b])),
-                inner.clone().prop_map(|a| Expr::Call(Function::Not, vec![a])),
+                inner
+                    .clone()
+                    .prop_map(|a| Expr::Call(Function::Not, vec![a])),
                 (inner.clone(), arg.clone(), arg)
                     .prop_map(|(a, b, c)| Expr::Call(Function::Mid, vec![a, b, c])),
                 inner.prop_map(|a| Expr::Call(
                     Function::Replace,
-                    vec![a, Expr::Text("_".into()), Expr::Empty, Expr::Empty, Expr::Text("-".into()), Expr::Empty, Expr::Empty]
+                    vec![
+                        a,
+                        Expr::Text("_".into()),
+                        Expr::Empty,
+                        Expr::Empty,
+                        Expr::Text("-".into()),
+                        Expr::Empty,
+                        Expr::Empty
+                    ]
                 )),
             ]
         })

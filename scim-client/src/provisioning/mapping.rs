@@ -276,10 +276,12 @@ impl AttributeMapping {
         let value = match &self.source {
             MappingSource::Direct(field) => lookup(source, field).cloned().unwrap_or(Value::Null),
             MappingSource::Constant(c) => Value::String(c.clone()),
-            MappingSource::Expression(e) => e.eval(source).map_err(|source| MappingError::Eval {
-                target: self.target.clone(),
-                source,
-            })?,
+            MappingSource::Expression(e) => {
+                e.eval(source).map_err(|source| MappingError::Eval {
+                    target: self.target.clone(),
+                    source,
+                })?
+            }
             MappingSource::None => Value::Null,
         };
         Ok(match value {
@@ -346,7 +348,11 @@ impl ObjectMapping {
                 });
             }
         }
-        if !self.attributes.iter().any(|m| m.matching_precedence.is_some()) {
+        if !self
+            .attributes
+            .iter()
+            .any(|m| m.matching_precedence.is_some())
+        {
             out.push(MappingError::NoMatchingAttribute);
         }
         if let Some(Err(source)) = self.scope.as_ref().map(ScopeFilter::check) {
@@ -417,10 +423,8 @@ impl ObjectMapping {
                 continue;
             }
             let mut value = m.value(source)?;
-            if value.is_null() && creating {
-                if let Some(default) = &m.default_value {
-                    value = Value::String(default.clone());
-                }
+            if let (true, true, Some(default)) = (value.is_null(), creating, &m.default_value) {
+                value = Value::String(default.clone());
             }
             if value.is_null() {
                 if m.required {
@@ -882,9 +886,27 @@ mod tests {
 
     fn crm_schema() -> Schema {
         schema(&[
-            "id", "email", "first_name", "last_name", "full_name", "status", "role.id",
-            "role.name", "profile.id", "profile.name", "phone", "mobile", "fax", "street",
-            "city", "state", "zip", "country", "language", "locale", "time_zone",
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "full_name",
+            "status",
+            "role.id",
+            "role.name",
+            "profile.id",
+            "profile.name",
+            "phone",
+            "mobile",
+            "fax",
+            "street",
+            "city",
+            "state",
+            "zip",
+            "country",
+            "language",
+            "locale",
+            "time_zone",
             "Modified_Time",
         ])
     }
@@ -919,28 +941,61 @@ mod tests {
     #[test]
     fn defaults_validate_against_their_sources() {
         let m = Mappings::zoho_one_from_zoho_crm();
-        m.validate(&crm_schema(), Some(&schema(&["id", "displayName", "members"])))
-            .unwrap();
+        m.validate(
+            &crm_schema(),
+            Some(&schema(&["id", "displayName", "members"])),
+        )
+        .unwrap();
         let entra = Mappings::zoho_one();
         let entra_users = schema(&[
-            "objectId", "userPrincipalName", "IsSoftDeleted", "displayName", "jobTitle",
-            "mail", "preferredLanguage", "givenName", "surname",
-            "physicalDeliveryOfficeName", "streetAddress", "city", "state", "postalCode",
-            "country", "mobile", "facsimileTelephoneNumber", "telephoneNumber",
+            "objectId",
+            "userPrincipalName",
+            "IsSoftDeleted",
+            "displayName",
+            "jobTitle",
+            "mail",
+            "preferredLanguage",
+            "givenName",
+            "surname",
+            "physicalDeliveryOfficeName",
+            "streetAddress",
+            "city",
+            "state",
+            "postalCode",
+            "country",
+            "mobile",
+            "facsimileTelephoneNumber",
+            "telephoneNumber",
         ]);
         entra
-            .validate(&entra_users, Some(&schema(&["objectId", "displayName", "members"])))
+            .validate(
+                &entra_users,
+                Some(&schema(&["objectId", "displayName", "members"])),
+            )
             .unwrap();
         for m in [&m, &entra] {
             assert_eq!(m.users.attributes.len(), 19);
             assert_eq!(m.users.matching()[0].target, "userName");
-            assert!(m.users.attributes.iter().all(|a| !matches!(a.source, MappingSource::None)));
-            assert_eq!(m.groups.as_ref().unwrap().matching()[0].target, "displayName");
+            assert!(
+                m.users
+                    .attributes
+                    .iter()
+                    .all(|a| !matches!(a.source, MappingSource::None))
+            );
+            assert_eq!(
+                m.groups.as_ref().unwrap().matching()[0].target,
+                "displayName"
+            );
         }
         // Against the other source's schema, the first unknown field is named.
         let e = entra.validate(&crm_schema(), None).unwrap_err();
         let first = e.problems()[0].to_string();
-        assert!(first.starts_with("users: mapping `source_id`: unknown source field `objectId` (available: id, email"), "{first}");
+        assert!(
+            first.starts_with(
+                "users: mapping `source_id`: unknown source field `objectId` (available: id, email"
+            ),
+            "{first}"
+        );
     }
 
     #[test]
@@ -957,16 +1012,33 @@ mod tests {
             Some(&json!("1 Main St, London, N1, UK")),
             "the missing state is skipped"
         );
-        assert_eq!(get(&pairs, "phoneNumbers[type eq \"work\"].value"), Some(&json!("+44 1")));
-        assert_eq!(get(&pairs, "phoneNumbers[type eq \"mobile\"].value"), None, "empty: omitted");
-        assert_eq!(get(&pairs, "phoneNumbers[type eq \"fax\"].value"), None, "null: omitted");
-        assert_eq!(get(&pairs, "externalId"), Some(&json!("4150868000000225013")));
+        assert_eq!(
+            get(&pairs, "phoneNumbers[type eq \"work\"].value"),
+            Some(&json!("+44 1"))
+        );
+        assert_eq!(
+            get(&pairs, "phoneNumbers[type eq \"mobile\"].value"),
+            None,
+            "empty: omitted"
+        );
+        assert_eq!(
+            get(&pairs, "phoneNumbers[type eq \"fax\"].value"),
+            None,
+            "null: omitted"
+        );
+        assert_eq!(
+            get(&pairs, "externalId"),
+            Some(&json!("4150868000000225013"))
+        );
         assert_eq!(pairs[0].0, "userName", "mapping order");
         let mut inactive = crm_user();
         inactive.insert("status".into(), json!("inactive"));
         let pairs = m.users.evaluate(&inactive, false).unwrap();
         assert_eq!(get(&pairs, "active"), Some(&json!(false)));
-        assert_eq!(m.users.source_id(&crm_user()).as_deref(), Some("4150868000000225013"));
+        assert_eq!(
+            m.users.source_id(&crm_user()).as_deref(),
+            Some("4150868000000225013")
+        );
 
         let entra = Mappings::zoho_one();
         let user = json!({"objectId": "o1", "userPrincipalName": "u@x", "IsSoftDeleted": true})
@@ -983,14 +1055,19 @@ mod tests {
         let m = ObjectMapping::new(
             "id",
             vec![
-                AttributeMapping::direct("userName", "email").matching(1).required(),
+                AttributeMapping::direct("userName", "email")
+                    .matching(1)
+                    .required(),
                 AttributeMapping::constant("preferredLanguage", "en-US").only_on_create(),
                 AttributeMapping::direct("title", "role.name").default_value("Employee"),
                 AttributeMapping::none("nickName").default_value("nick"),
                 AttributeMapping::expression("displayName", "ToUpper([first_name])").unwrap(),
             ],
         );
-        let rec = json!({"id": 5, "email": "a@x", "first_name": "ada"}).as_object().unwrap().clone();
+        let rec = json!({"id": 5, "email": "a@x", "first_name": "ada"})
+            .as_object()
+            .unwrap()
+            .clone();
         let created = m.evaluate(&rec, true).unwrap();
         assert_eq!(
             created,
@@ -1012,12 +1089,17 @@ mod tests {
             "no create-only mapping, no default on update"
         );
         assert_eq!(m.source_id(&rec).as_deref(), Some("5"), "numbers as digits");
-        assert_eq!(m.source_id(&json!({"id": ""}).as_object().unwrap().clone()), None);
+        assert_eq!(
+            m.source_id(&json!({"id": ""}).as_object().unwrap().clone()),
+            None
+        );
 
         let no_email = json!({"id": 5}).as_object().unwrap().clone();
         assert_eq!(
             m.evaluate(&no_email, true).unwrap_err(),
-            MappingError::RequiredMissing { target: "userName".into() }
+            MappingError::RequiredMissing {
+                target: "userName".into()
+            }
         );
         let m2 = ObjectMapping::new(
             "id",
@@ -1027,15 +1109,36 @@ mod tests {
             ],
         );
         let e = m2
-            .evaluate(&json!({"id": 1, "status": "maybe"}).as_object().unwrap().clone(), true)
+            .evaluate(
+                &json!({"id": 1, "status": "maybe"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                true,
+            )
             .unwrap_err();
-        assert!(matches!(&e, MappingError::Eval { target, .. } if target == "active"), "{e}");
+        assert!(
+            matches!(&e, MappingError::Eval { target, .. } if target == "active"),
+            "{e}"
+        );
         assert!(e.to_string().contains("\"maybe\""), "{e}");
-        let m3 = ObjectMapping::new("id", vec![AttributeMapping::direct("active", "status").matching(1)]);
+        let m3 = ObjectMapping::new(
+            "id",
+            vec![AttributeMapping::direct("active", "status").matching(1)],
+        );
         let e = m3
-            .evaluate(&json!({"status": "sometimes"}).as_object().unwrap().clone(), true)
+            .evaluate(
+                &json!({"status": "sometimes"}).as_object().unwrap().clone(),
+                true,
+            )
             .unwrap_err();
-        assert_eq!(e, MappingError::NotBoolean { target: "active".into(), value: "sometimes".into() });
+        assert_eq!(
+            e,
+            MappingError::NotBoolean {
+                target: "active".into(),
+                value: "sometimes".into()
+            }
+        );
     }
 
     #[test]
@@ -1046,7 +1149,8 @@ mod tests {
             vec![
                 AttributeMapping::direct("userName", "Email").matching(1),
                 AttributeMapping::direct("title", "titel"),
-                AttributeMapping::expression("displayName", "Join(\" \", [email], [nope])").unwrap(),
+                AttributeMapping::expression("displayName", "Join(\" \", [email], [nope])")
+                    .unwrap(),
                 AttributeMapping::direct("emails[value co \"x\"]", "email"),
                 AttributeMapping::direct("USERNAME", "email"),
                 AttributeMapping::none("nickName").required(),
@@ -1069,12 +1173,19 @@ mod tests {
                 "scope: scoping clause on `email`: invalid regular expression `(`: regex parse error:\n    (\n    ^\nerror: unclosed group",
             ],
         );
-        let no_match = ObjectMapping::new("id", vec![AttributeMapping::direct("userName", "email")]);
-        assert_eq!(no_match.validate(&s), Err(MappingError::NoMatchingAttribute));
+        let no_match =
+            ObjectMapping::new("id", vec![AttributeMapping::direct("userName", "email")]);
+        assert_eq!(
+            no_match.validate(&s),
+            Err(MappingError::NoMatchingAttribute)
+        );
         // Dotted paths into Struct / Json fields.
         let nested = Schema::new(vec![
             Field::new("id", DataType::String),
-            Field::new("role", DataType::Struct(vec![Field::new("name", DataType::String)])),
+            Field::new(
+                "role",
+                DataType::Struct(vec![Field::new("name", DataType::String)]),
+            ),
             Field::new("extra", DataType::Json),
         ]);
         let ok = ObjectMapping::new(
@@ -1085,10 +1196,17 @@ mod tests {
             ],
         );
         ok.validate(&nested).unwrap();
-        let bad = ObjectMapping::new("id", vec![AttributeMapping::direct("userName", "role.id").matching(1)]);
+        let bad = ObjectMapping::new(
+            "id",
+            vec![AttributeMapping::direct("userName", "role.id").matching(1)],
+        );
         assert!(bad.validate(&nested).is_err());
         let e = AttributeMapping::expression("title", "Left([a])").unwrap_err();
-        assert!(e.to_string().starts_with("mapping `title`: expression `Left([a])`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("mapping `title`: expression `Left([a])`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1109,8 +1227,13 @@ mod tests {
         let m = m.with_scope(ScopeFilter::not_equals("status", "deleted"));
         assert!(m.in_scope(&active).unwrap());
         assert!(!m.in_scope(&gone).unwrap());
-        let broken = m.clone().with_scope(ScopeFilter::regex_match("status", "("));
-        assert!(matches!(broken.in_scope(&active), Err(MappingError::Scope { .. })));
+        let broken = m
+            .clone()
+            .with_scope(ScopeFilter::regex_match("status", "("));
+        assert!(matches!(
+            broken.in_scope(&active),
+            Err(MappingError::Scope { .. })
+        ));
     }
 
     const TOML: &str = r#"
@@ -1157,8 +1280,14 @@ required = true
             users: ObjectMapping::new(
                 "id",
                 vec![
-                    AttributeMapping::direct("userName", "email").matching(1).required(),
-                    AttributeMapping::expression("active", r#"Switch([status], "False", "active", "True")"#).unwrap(),
+                    AttributeMapping::direct("userName", "email")
+                        .matching(1)
+                        .required(),
+                    AttributeMapping::expression(
+                        "active",
+                        r#"Switch([status], "False", "active", "True")"#,
+                    )
+                    .unwrap(),
                     AttributeMapping::constant("preferredLanguage", "en-US").only_on_create(),
                     AttributeMapping::direct("title", "role.name").default_value("Employee"),
                 ],
@@ -1169,7 +1298,11 @@ required = true
             ),
             groups: Some(ObjectMapping::new(
                 "id",
-                vec![AttributeMapping::direct("displayName", "displayName").matching(1).required()],
+                vec![
+                    AttributeMapping::direct("displayName", "displayName")
+                        .matching(1)
+                        .required(),
+                ],
             )),
         }
     }
@@ -1179,13 +1312,24 @@ required = true
         let m = Mappings::from_toml_str(TOML).unwrap();
         assert_eq!(m, expected());
         let json = m.to_json_string().unwrap();
-        assert!(json.contains("\"expression\": \"Switch([status], \\\"False\\\", \\\"active\\\", \\\"True\\\")\""), "{json}");
+        assert!(
+            json.contains(
+                "\"expression\": \"Switch([status], \\\"False\\\", \\\"active\\\", \\\"True\\\")\""
+            ),
+            "{json}"
+        );
         assert_eq!(Mappings::from_json_str(&json).unwrap(), m);
         let toml_text = m.to_toml_string().unwrap();
         assert_eq!(Mappings::from_toml_str(&toml_text).unwrap(), m);
         for d in [Mappings::zoho_one(), Mappings::zoho_one_from_zoho_crm()] {
-            assert_eq!(Mappings::from_toml_str(&d.to_toml_string().unwrap()).unwrap(), d);
-            assert_eq!(Mappings::from_json_str(&d.to_json_string().unwrap()).unwrap(), d);
+            assert_eq!(
+                Mappings::from_toml_str(&d.to_toml_string().unwrap()).unwrap(),
+                d
+            );
+            assert_eq!(
+                Mappings::from_json_str(&d.to_json_string().unwrap()).unwrap(),
+                d
+            );
         }
 
         let dir = tempfile::tempdir().unwrap();
@@ -1205,9 +1349,18 @@ required = true
 
     #[test]
     fn file_errors_are_clear() {
-        let two = TOML.replacen("source = \"email\"", "source = \"email\"\nconstant = \"x\"", 1);
+        let two = TOML.replacen(
+            "source = \"email\"",
+            "source = \"email\"\nconstant = \"x\"",
+            1,
+        );
         let e = Mappings::from_toml_str(&two).unwrap_err();
-        assert!(e.to_string().contains("mapping `userName`: give only one of `source`, `constant` and `expression`"), "{e}");
+        assert!(
+            e.to_string().contains(
+                "mapping `userName`: give only one of `source`, `constant` and `expression`"
+            ),
+            "{e}"
+        );
         let bad_expr = TOML.replace("Switch([status]", "Swtich([status]");
         let e = Mappings::from_toml_str(&bad_expr).unwrap_err();
         assert!(e.to_string().contains("found `Swtich`"), "{e}");
@@ -1216,7 +1369,10 @@ required = true
         assert!(e.to_string().contains("requird"), "{e}");
         let no_match = TOML.replacen("matching = 1\n", "", 1);
         let e = Mappings::from_toml_str(&no_match).unwrap_err();
-        assert_eq!(e.to_string(), "users: no matching attribute (give one mapping `matching = 1`)");
+        assert_eq!(
+            e.to_string(),
+            "users: no matching attribute (give one mapping `matching = 1`)"
+        );
         let e = Mappings::from_json_str("{\"users\": {\"source_id\": \"id\", \"attributes\": [{\"target\": \"active\", \"apply\": \"sometimes\"}]}}").unwrap_err();
         assert!(e.to_string().contains("sometimes"), "{e}");
         let only_during = Mappings::from_json_str("{\"users\": {\"source_id\": \"id\", \"attributes\": [{\"target\": \"userName\", \"source\": \"id\", \"matching\": 1, \"apply\": \"OnlyDuringCreation\"}]}}").unwrap();

@@ -433,7 +433,7 @@ impl ScopeClause {
                 matches!(self.compiled_regex(), Some(Ok(re)) if !re.is_match(&text))
             }
             ScopeOperator::In => match &self.value {
-                Some(ScopeValue::List(items)) => items.iter().any(|i| *i == text),
+                Some(ScopeValue::List(items)) => items.contains(&text),
                 Some(ScopeValue::One(s)) => s.split(',').map(str::trim).any(|i| i == text),
                 None => false,
             },
@@ -719,15 +719,24 @@ mod tests {
     #[test]
     fn equals_and_not_equals() {
         assert!(holds(&ScopeFilter::equals("status", "active")));
-        assert!(!holds(&ScopeFilter::equals("status", "Active")), "case-sensitive");
-        assert!(holds(&ScopeFilter::equals("STATUS", "active")), "attribute name ignores case");
+        assert!(
+            !holds(&ScopeFilter::equals("status", "Active")),
+            "case-sensitive"
+        );
+        assert!(
+            holds(&ScopeFilter::equals("STATUS", "active")),
+            "attribute name ignores case"
+        );
         assert!(holds(&ScopeFilter::equals("role.name", "CEO")));
         assert!(holds(&ScopeFilter::equals("enabled", "True")));
         assert!(holds(&ScopeFilter::equals("enabled", "true")));
         assert!(holds(&ScopeFilter::equals("age", "42.0")));
         assert!(holds(&ScopeFilter::not_equals("status", "inactive")));
         assert!(!holds(&ScopeFilter::not_equals("status", "active")));
-        assert!(!holds(&ScopeFilter::equals("tags", "a")), "multi-valued: false");
+        assert!(
+            !holds(&ScopeFilter::equals("tags", "a")),
+            "multi-valued: false"
+        );
     }
 
     #[test]
@@ -767,10 +776,16 @@ mod tests {
         assert!(holds(&ScopeFilter::regex_match("email", r"@example\.com$")));
         assert!(!holds(&ScopeFilter::regex_match("email", r"^example")));
         assert!(holds(&ScopeFilter::regex_match("email", "(?i)EXAMPLE")));
-        assert!(holds(&ScopeFilter::not_regex_match("email", r"@other\.com$")));
+        assert!(holds(&ScopeFilter::not_regex_match(
+            "email",
+            r"@other\.com$"
+        )));
         assert!(!holds(&ScopeFilter::not_regex_match("email", "ada")));
         assert!(holds(&ScopeFilter::regex_match("age", "^4[0-9]$")));
-        assert!(holds(&ScopeFilter::one_of("status", ["inactive", "active"])));
+        assert!(holds(&ScopeFilter::one_of(
+            "status",
+            ["inactive", "active"]
+        )));
         assert!(!holds(&ScopeFilter::one_of("status", ["Active"])));
         assert!(holds(&ScopeFilter::clause(
             "status",
@@ -791,10 +806,19 @@ mod tests {
         assert!(holds(&ScopeFilter::less_than("age", "100")));
         assert!(!holds(&ScopeFilter::less_than("age", 42)));
         assert!(holds(&ScopeFilter::less_than_or_equals("age", 42)));
-        assert!(holds(&ScopeFilter::greater_than("score", 7)), "numeric text");
+        assert!(
+            holds(&ScopeFilter::greater_than("score", 7)),
+            "numeric text"
+        );
         assert!(holds(&ScopeFilter::less_than("score", 7.6)));
-        assert!(!holds(&ScopeFilter::greater_than("status", 1)), "not a number: false");
-        assert!(!holds(&ScopeFilter::less_than("status", 1)), "not a number: false");
+        assert!(
+            !holds(&ScopeFilter::greater_than("status", 1)),
+            "not a number: false"
+        );
+        assert!(
+            !holds(&ScopeFilter::less_than("status", 1)),
+            "not a number: false"
+        );
     }
 
     #[test]
@@ -816,35 +840,62 @@ mod tests {
 
     #[test]
     fn check_reports_bad_filters() {
-        let e = ScopeFilter::regex_match("email", "(unclosed").check().unwrap_err();
-        assert!(matches!(&e, ScopeError::InvalidRegex { attribute, pattern, .. } if attribute == "email" && pattern == "(unclosed"));
+        let e = ScopeFilter::regex_match("email", "(unclosed")
+            .check()
+            .unwrap_err();
+        assert!(
+            matches!(&e, ScopeError::InvalidRegex { attribute, pattern, .. } if attribute == "email" && pattern == "(unclosed")
+        );
         assert!(e.to_string().contains("(unclosed"), "{e}");
         assert!(!ScopeFilter::regex_match("email", "(unclosed").matches(&record()));
         let e = ScopeFilter::greater_than("age", "old").check().unwrap_err();
         assert!(e.to_string().contains("needs a number, not `old`"), "{e}");
-        let e = ScopeFilter::clause("status", ScopeOperator::Equals, None).check().unwrap_err();
-        assert!(e.to_string().contains("EQUALS needs a value"), "{e}");
-        let e = ScopeFilter::clause("status", ScopeOperator::IsNull, Some("x".into())).check().unwrap_err();
-        assert!(e.to_string().contains("takes no value"), "{e}");
-        let e = ScopeFilter::clause("status", ScopeOperator::Equals, Some(vec!["a".to_owned()].into()))
+        let e = ScopeFilter::clause("status", ScopeOperator::Equals, None)
             .check()
             .unwrap_err();
+        assert!(e.to_string().contains("EQUALS needs a value"), "{e}");
+        let e = ScopeFilter::clause("status", ScopeOperator::IsNull, Some("x".into()))
+            .check()
+            .unwrap_err();
+        assert!(e.to_string().contains("takes no value"), "{e}");
+        let e = ScopeFilter::clause(
+            "status",
+            ScopeOperator::Equals,
+            Some(vec!["a".to_owned()].into()),
+        )
+        .check()
+        .unwrap_err();
         assert!(e.to_string().contains("not a list"), "{e}");
-        assert_eq!(ScopeFilter::Any(vec![]).check(), Err(ScopeError::Empty("any")));
+        assert_eq!(
+            ScopeFilter::Any(vec![]).check(),
+            Err(ScopeError::Empty("any"))
+        );
         let nested = ScopeFilter::is_null("a").and(ScopeFilter::regex_match("b", "["));
-        assert!(matches!(nested.check(), Err(ScopeError::InvalidRegex { .. })));
+        assert!(matches!(
+            nested.check(),
+            Err(ScopeError::InvalidRegex { .. })
+        ));
     }
 
     #[test]
     fn operator_names() {
         for op in ScopeOperator::ALL {
             assert_eq!(op.name().parse::<ScopeOperator>().unwrap(), op);
-            assert_eq!(op.name().to_lowercase().parse::<ScopeOperator>().unwrap(), op);
+            assert_eq!(
+                op.name().to_lowercase().parse::<ScopeOperator>().unwrap(),
+                op
+            );
             assert_eq!(format!("{op:?}").parse::<ScopeOperator>().unwrap(), op);
         }
         assert_eq!("IN".parse::<ScopeOperator>().unwrap(), ScopeOperator::In);
-        assert_eq!("ge".parse::<ScopeOperator>().unwrap(), ScopeOperator::GreaterThanOrEquals);
-        assert_eq!("Greater Than Or Equals".parse::<ScopeOperator>().unwrap(), ScopeOperator::GreaterThanOrEquals);
+        assert_eq!(
+            "ge".parse::<ScopeOperator>().unwrap(),
+            ScopeOperator::GreaterThanOrEquals
+        );
+        assert_eq!(
+            "Greater Than Or Equals".parse::<ScopeOperator>().unwrap(),
+            ScopeOperator::GreaterThanOrEquals
+        );
         let e = "LIKE".parse::<ScopeOperator>().unwrap_err();
         assert!(e.to_string().contains("`LIKE`"), "{e}");
     }
@@ -879,15 +930,23 @@ any = [
         let toml_back = toml::to_string(&f).unwrap();
         assert_eq!(toml::from_str::<ScopeFilter>(&toml_back).unwrap(), f);
 
-        let e = serde_json::from_value::<ScopeFilter>(json!({"attribute": "a", "operator": "LIKE", "value": "x"})).unwrap_err();
+        let e = serde_json::from_value::<ScopeFilter>(
+            json!({"attribute": "a", "operator": "LIKE", "value": "x"}),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("LIKE"), "{e}");
-        let e = serde_json::from_value::<ScopeFilter>(json!({"attribute": "a", "operator": "EQUALS", "valeu": "x"})).unwrap_err();
+        let e = serde_json::from_value::<ScopeFilter>(
+            json!({"attribute": "a", "operator": "EQUALS", "valeu": "x"}),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("valeu"), "{e}");
         let e = serde_json::from_value::<ScopeFilter>(json!({"neither": 1})).unwrap_err();
         assert!(e.to_string().contains("all = [...]"), "{e}");
         let e = serde_json::from_value::<ScopeFilter>(json!({"all": [], "any": []})).unwrap_err();
         assert!(e.to_string().contains("stands alone"), "{e}");
-        let f: ScopeFilter = serde_json::from_value(json!({"and": [{"attribute": "a", "operator": "IS NULL"}]})).unwrap();
+        let f: ScopeFilter =
+            serde_json::from_value(json!({"and": [{"attribute": "a", "operator": "IS NULL"}]}))
+                .unwrap();
         assert!(matches!(f, ScopeFilter::All(_)));
     }
 }
