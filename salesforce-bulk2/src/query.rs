@@ -1,0 +1,859 @@
+//! Bulk API 2.0 query jobs: create (`query`, or `queryAll` to include deleted and
+//! archived records), poll, abort, delete, list, and results streamed page by page.
+//!
+//! # Results
+//!
+//! Each page (`GET jobs/query/{id}/results?locator=..&maxRecords=..`) is parsed while
+//! it downloads: the body's chunks go through an incremental CSV parser (quoted fields
+//! with embedded newlines and quotes, every column delimiter, LF and CRLF, gzip with or
+//! without `Content-Encoding`), and records are handed on in batches as soon as they are
+//! complete. No page is ever held whole in memory. The header that starts every page is
+//! checked against the first page's.
+//!
+//! A page that fails midway (a dropped connection, a body shorter than its
+//! `Sforce-NumberOfRecords`) is fetched again by its locator; the rows already handed
+//! on are counted and skipped, so no row is lost or duplicated (locators stay valid
+//! while the job exists, and a page's content does not change).
+//!
+//! With [`ResultOptions::max_concurrent`] above 1, on API versions with `resultPages`
+//! (58.0 and later), page URLs are listed first and up to that many pages download at
+//! once; batches of different pages then interleave. A query with `ORDER BY` should be
+//! read with `max_concurrent` 1 to keep its order. An org that does not know
+//! `resultPages` falls back to the sequential locator chain.
+
+use std::sync::Arc;
+
+use connector_core::retry::Backoff;
+use connector_core::{Record, RecordError};
+use futures::stream::{self, BoxStream, StreamExt};
+use reqwest::Method;
+use serde::Deserialize;
+use type_mapping::{ConversionPolicy, Schema};
+
+use crate::client::{Call, SalesforceClient};
+use crate::csv_stream::{CsvFeeder, Decoder, cells};
+use crate::error::{Result, SalesforceError};
+use crate::job::{self, ColumnDelimiter, JobInfo, LineEnding};
+use crate::soql::SoqlQuery;
+
+/// `query`, or `queryAll` (deleted and merged records, archived tasks and events too:
+/// Azure Data Factory's `includeDeletedObjects`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum QueryOperation {
+    /// Live records only.
+    #[default]
+    Query,
+    /// Deleted and archived records too.
+    QueryAll,
+}
+
+impl QueryOperation {
+    /// `query` or `queryAll`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Query => "query",
+            Self::QueryAll => "queryAll",
+        }
+    }
+}
+
+/// A query job to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryRequest {
+    /// The SOQL query.
+    pub query: String,
+    /// `query` or `queryAll`.
+    pub operation: QueryOperation,
+    /// The results' column delimiter.
+    pub column_delimiter: ColumnDelimiter,
+    /// The results' line ending.
+    pub line_ending: LineEnding,
+}
+
+impl QueryRequest {
+    /// A `query` job with comma-separated, LF-terminated results.
+    pub fn new(query: impl Into<String>) -> Self {
+        Self {
+            query: query.into(),
+            operation: QueryOperation::Query,
+            column_delimiter: ColumnDelimiter::Comma,
+            line_ending: LineEnding::Lf,
+        }
+    }
+
+    /// Sets `queryAll` (true) or `query`.
+    #[must_use]
+    pub fn include_deleted(mut self, yes: bool) -> Self {
+        self.operation = if yes {
+            QueryOperation::QueryAll
+        } else {
+            QueryOperation::Query
+        };
+        self
+    }
+
+    /// Sets the column delimiter.
+    #[must_use]
+    pub fn column_delimiter(mut self, d: ColumnDelimiter) -> Self {
+        self.column_delimiter = d;
+        self
+    }
+
+    /// Sets the line ending.
+    #[must_use]
+    pub fn line_ending(mut self, l: LineEnding) -> Self {
+        self.line_ending = l;
+        self
+    }
+}
+
+/// How results are downloaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResultOptions {
+    /// `maxRecords` per page (`None`: Salesforce's default).
+    pub max_records: Option<u64>,
+    /// Pages downloaded at once through `resultPages` (default 1: the locator chain).
+    pub max_concurrent: usize,
+    /// Rows per batch handed on (default 10,000; a batch ends at the latest with its
+    /// page... or grows by at most one network chunk beyond this).
+    pub batch_size: usize,
+    /// How many times one page is fetched again after failing midway (default 5).
+    pub page_retries: u32,
+}
+
+impl Default for ResultOptions {
+    fn default() -> Self {
+        Self {
+            max_records: None,
+            max_concurrent: 1,
+            batch_size: 10_000,
+            page_retries: 5,
+        }
+    }
+}
+
+/// Raw result rows: the columns and each row's cells as text (empty for null).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRows {
+    /// The header.
+    pub columns: Arc<[String]>,
+    /// The rows.
+    pub rows: Vec<Vec<String>>,
+    /// The page they came from (`<job>/results?locator=..`).
+    pub location: Arc<str>,
+}
+
+/// A row that could not be read into a typed record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidRow {
+    /// The 1-based row within its page (the header is row 1).
+    pub row: u64,
+    /// The row's cells, joined by the delimiter.
+    pub raw: String,
+    /// Why, naming the field and the value.
+    pub error: RecordError,
+}
+
+/// Typed result rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypedRows {
+    /// Records in the schema's order (each with its row in the page).
+    pub records: Vec<Record>,
+    /// Rows whose values do not fit the schema.
+    pub invalid: Vec<InvalidRow>,
+    /// The page they came from.
+    pub location: Arc<str>,
+}
+
+/// Bulk API 2.0 query jobs of a client.
+#[derive(Clone, Debug)]
+pub struct QueryJobs {
+    client: SalesforceClient,
+}
+
+#[derive(Deserialize)]
+struct JobList {
+    #[serde(default)]
+    records: Vec<JobInfo>,
+    #[serde(default, rename = "nextRecordsUrl")]
+    next_records_url: Option<String>,
+    #[serde(default)]
+    done: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ResultPageList {
+    #[serde(default, rename = "resultPages")]
+    result_pages: Vec<ResultPage>,
+    #[serde(default, rename = "nextRecordsUrl", alias = "nextRecordUrl")]
+    next_records_url: Option<String>,
+    #[serde(default)]
+    done: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct ResultPage {
+    #[serde(rename = "resultUrl")]
+    result_url: String,
+}
+
+impl SalesforceClient {
+    /// Query jobs.
+    pub fn query_jobs(&self) -> QueryJobs {
+        QueryJobs {
+            client: self.clone(),
+        }
+    }
+}
+
+impl QueryJobs {
+    /// Creates a job after checking its SOQL (see [`crate::soql`]).
+    pub async fn create(&self, request: &QueryRequest) -> Result<JobInfo> {
+        SoqlQuery::parse(&request.query)?;
+        let body = serde_json::json!({
+            "operation": request.operation.as_str(),
+            "query": request.query,
+            "contentType": "CSV",
+            "columnDelimiter": request.column_delimiter.as_str(),
+            "lineEnding": request.line_ending.as_str(),
+        });
+        self.client
+            .json(&Call::new(Method::POST, "jobs/query", "salesforce.create_query_job").json(&body))
+            .await
+    }
+
+    /// A job's info.
+    pub async fn get(&self, job_id: &str) -> Result<JobInfo> {
+        self.client
+            .json(&Call::new(
+                Method::GET,
+                format!("jobs/query/{job_id}"),
+                "salesforce.get_query_job",
+            ))
+            .await
+    }
+
+    /// Polls until the job is `JobComplete` (backoff and timeout from the client's
+    /// [`PollOptions`](crate::PollOptions)); `Failed`, `Aborted` and the timeout are
+    /// [`SalesforceError::Job`].
+    pub async fn wait(&self, job_id: &str) -> Result<JobInfo> {
+        job::wait(&self.client, "query", job_id, "salesforce.wait_query_job").await
+    }
+
+    /// Aborts a job.
+    pub async fn abort(&self, job_id: &str) -> Result<JobInfo> {
+        self.client
+            .json(
+                &Call::new(
+                    Method::PATCH,
+                    format!("jobs/query/{job_id}"),
+                    "salesforce.abort_query_job",
+                )
+                .json(&serde_json::json!({"state": "Aborted"})),
+            )
+            .await
+    }
+
+    /// Deletes a job and its results.
+    pub async fn delete(&self, job_id: &str) -> Result<()> {
+        self.client
+            .empty(&Call::new(
+                Method::DELETE,
+                format!("jobs/query/{job_id}"),
+                "salesforce.delete_query_job",
+            ))
+            .await
+    }
+
+    /// Every query job of the org, following `nextRecordsUrl`.
+    pub async fn list(&self) -> Result<Vec<JobInfo>> {
+        let mut jobs = Vec::new();
+        let mut path = "jobs/query".to_owned();
+        loop {
+            let page: JobList = self
+                .client
+                .json(&Call::new(
+                    Method::GET,
+                    path.as_str(),
+                    "salesforce.list_query_jobs",
+                ))
+                .await?;
+            jobs.extend(page.records);
+            match page.next_records_url {
+                Some(next) if page.done != Some(true) && !next.is_empty() => path = next,
+                _ => return Ok(jobs),
+            }
+        }
+    }
+
+    /// The results of a completed job as text rows.
+    pub fn raw_results(
+        &self,
+        job: &JobInfo,
+        options: ResultOptions,
+    ) -> BoxStream<'static, Result<RawRows>> {
+        let handler = RawHandler { columns: None };
+        results(self.client.clone(), job, options, handler)
+            .map(|chunk| {
+                chunk.map(|c| RawRows {
+                    columns: c.columns.unwrap_or_else(|| Arc::from(Vec::new())),
+                    rows: c.rows,
+                    location: c.location,
+                })
+            })
+            .boxed()
+    }
+
+    /// The results of a completed job as records of `schema` (columns matched by name,
+    /// exactly, then ignoring ASCII case; a schema field missing from the results is an
+    /// error). Values are read with Salesforce's formats by
+    /// [`type_mapping::text::parse`]; an empty cell is null.
+    pub fn records(
+        &self,
+        job: &JobInfo,
+        schema: Arc<Schema>,
+        policy: ConversionPolicy,
+        options: ResultOptions,
+    ) -> BoxStream<'static, Result<TypedRows>> {
+        let handler = TypedHandler {
+            schema,
+            policy,
+            map: None,
+            header: None,
+            delimiter: ColumnDelimiter::from_name(job.column_delimiter.as_deref()).byte(),
+        };
+        results(self.client.clone(), job, options, handler)
+            .map(|chunk| {
+                chunk.map(|c| {
+                    let mut records = Vec::with_capacity(c.rows.len());
+                    let mut invalid = Vec::new();
+                    for r in c.rows {
+                        match r {
+                            Ok(rec) => records.push(rec),
+                            Err(bad) => invalid.push(bad),
+                        }
+                    }
+                    TypedRows {
+                        records,
+                        invalid,
+                        location: c.location,
+                    }
+                })
+            })
+            .boxed()
+    }
+}
+
+/// What turns parsed rows into items.
+trait RowHandler: Clone + Send + 'static {
+    type Item: Send + 'static;
+    /// A page's header: the first one sets the columns, later ones must match.
+    fn header(&mut self, cells: &[&str]) -> Result<()>;
+    /// A data row (`None`: not UTF-8), 1-based row in the page.
+    fn row(&mut self, cells: Option<&[&str]>, row: u64) -> Self::Item;
+    /// The columns, once known.
+    fn columns(&self) -> Option<Arc<[String]>>;
+}
+
+const RESULTS_OP: &str = "salesforce.query_results";
+
+fn check_header(known: &Option<Arc<[String]>>, cells: &[&str]) -> Result<()> {
+    if let Some(known) = known
+        && (known.len() != cells.len() || known.iter().zip(cells).any(|(a, b)| a != b))
+    {
+        return Err(SalesforceError::invalid_response(
+            RESULTS_OP,
+            format!("a page's header {cells:?} differs from the first page's {known:?}"),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+struct RawHandler {
+    columns: Option<Arc<[String]>>,
+}
+
+impl RowHandler for RawHandler {
+    type Item = Vec<String>;
+    fn header(&mut self, cells: &[&str]) -> Result<()> {
+        check_header(&self.columns, cells)?;
+        if self.columns.is_none() {
+            self.columns = Some(cells.iter().map(|s| (*s).to_owned()).collect());
+        }
+        Ok(())
+    }
+    fn row(&mut self, cells: Option<&[&str]>, _row: u64) -> Vec<String> {
+        cells
+            .map(|c| c.iter().map(|s| (*s).to_owned()).collect())
+            .unwrap_or_default()
+    }
+    fn columns(&self) -> Option<Arc<[String]>> {
+        self.columns.clone()
+    }
+}
+
+#[derive(Clone)]
+struct TypedHandler {
+    schema: Arc<Schema>,
+    policy: ConversionPolicy,
+    map: Option<Arc<[usize]>>,
+    header: Option<Arc<[String]>>,
+    delimiter: u8,
+}
+
+impl RowHandler for TypedHandler {
+    type Item = std::result::Result<Record, InvalidRow>;
+
+    fn header(&mut self, cells: &[&str]) -> Result<()> {
+        check_header(&self.header, cells)?;
+        if self.map.is_some() {
+            return Ok(());
+        }
+        let mut map = Vec::with_capacity(self.schema.len());
+        for field in &self.schema.fields {
+            let idx = cells
+                .iter()
+                .position(|c| *c == field.name)
+                .or_else(|| {
+                    cells
+                        .iter()
+                        .position(|c| c.eq_ignore_ascii_case(&field.name))
+                })
+                .ok_or_else(|| {
+                    SalesforceError::invalid_response(
+                        RESULTS_OP,
+                        format!(
+                            "the results have no column `{}` (columns: {cells:?})",
+                            field.name
+                        ),
+                    )
+                })?;
+            map.push(idx);
+        }
+        self.map = Some(map.into());
+        self.header = Some(cells.iter().map(|s| (*s).to_owned()).collect());
+        Ok(())
+    }
+
+    fn row(&mut self, cells: Option<&[&str]>, row: u64) -> Self::Item {
+        let raw = |c: &[&str]| c.join(&(self.delimiter as char).to_string());
+        let Some(cells) = cells else {
+            return Err(InvalidRow {
+                row,
+                raw: String::new(),
+                error: RecordError::new("MALFORMED_ROW", "the row is not valid UTF-8"),
+            });
+        };
+        let Some(map) = &self.map else {
+            return Err(InvalidRow {
+                row,
+                raw: raw(cells),
+                error: RecordError::new("MALFORMED_ROW", "a row before the header"),
+            });
+        };
+        if let Some(h) = &self.header
+            && cells.len() != h.len()
+        {
+            return Err(InvalidRow {
+                row,
+                raw: raw(cells),
+                error: RecordError::new(
+                    "MALFORMED_ROW",
+                    format!("{} cells where the header has {}", cells.len(), h.len()),
+                ),
+            });
+        }
+        let mut values = Vec::with_capacity(map.len());
+        let mut changes = Vec::new();
+        for (field, &idx) in self.schema.fields.iter().zip(map.iter()) {
+            let cell = cells.get(idx).copied().unwrap_or("");
+            match type_mapping::text::parse(field, cell, &self.policy, &mut changes) {
+                Ok(v) => values.push(v),
+                Err(e) => {
+                    return Err(InvalidRow {
+                        row,
+                        raw: raw(cells),
+                        error: RecordError::new("CONVERSION", e.to_string())
+                            .with_fields([field.name.clone()]),
+                    });
+                }
+            }
+        }
+        let mut record = Record::new(values).with_row(row);
+        record.meta.changes = changes;
+        Ok(record)
+    }
+
+    fn columns(&self) -> Option<Arc<[String]>> {
+        self.header.clone()
+    }
+}
+
+/// Rows of one page (or part of one).
+struct Chunk<T> {
+    columns: Option<Arc<[String]>>,
+    rows: Vec<T>,
+    location: Arc<str>,
+}
+
+fn results<H: RowHandler>(
+    client: SalesforceClient,
+    job: &JobInfo,
+    options: ResultOptions,
+    handler: H,
+) -> BoxStream<'static, Result<Chunk<H::Item>>> {
+    let delimiter = ColumnDelimiter::from_name(job.column_delimiter.as_deref()).byte();
+    let job_id = job.id.clone();
+    let sequential = Pager::new(
+        client.clone(),
+        PageSource::Chain {
+            path: format!("jobs/query/{job_id}/results"),
+            locator: None,
+        },
+        delimiter,
+        options.clone(),
+        handler.clone(),
+    );
+    if options.max_concurrent <= 1 || client.api_version() < crate::ApiVersion::RESULT_PAGES {
+        return sequential.into_stream();
+    }
+    // List the pages through `resultPages`, download up to `max_concurrent` at once.
+    let limit = options.max_concurrent;
+    let first = format!("jobs/query/{job_id}/resultPages");
+    let lister = stream::unfold(
+        (Some(first), true, Some(sequential)),
+        move |(next, is_first, fallback)| {
+            let client = client.clone();
+            let options = options.clone();
+            let handler = handler.clone();
+            async move {
+                let path = next?;
+                let call = Call::new(Method::GET, path.as_str(), "salesforce.query_result_pages");
+                match client.json::<ResultPageList>(&call).await {
+                    Ok(list) => {
+                        let next = match list.next_records_url {
+                            Some(n) if list.done != Some(true) && !n.is_empty() => Some(n),
+                            _ => None,
+                        };
+                        let pages: Vec<BoxStream<'static, Result<Chunk<H::Item>>>> = list
+                            .result_pages
+                            .into_iter()
+                            .map(|p| {
+                                Pager::new(
+                                    client.clone(),
+                                    PageSource::Single { url: p.result_url },
+                                    delimiter,
+                                    options.clone(),
+                                    handler.clone(),
+                                )
+                                .into_stream()
+                            })
+                            .collect();
+                        Some((stream::iter(pages), (next, false, None)))
+                    }
+                    Err(e) if is_first && matches!(e.status(), Some(400 | 404 | 405)) => {
+                        tracing::debug!(error = %e, "resultPages unavailable; reading the locator chain");
+                        let pages: Vec<BoxStream<'static, Result<Chunk<H::Item>>>> =
+                            fallback.map(Pager::into_stream).into_iter().collect();
+                        Some((stream::iter(pages), (None, false, None)))
+                    }
+                    Err(e) => {
+                        let failed: BoxStream<'static, Result<Chunk<H::Item>>> =
+                            stream::once(async move { Err(e) }).boxed();
+                        Some((stream::iter(vec![failed]), (None, false, None)))
+                    }
+                }
+            }
+        },
+    );
+    lister.flatten().flatten_unordered(limit).boxed()
+}
+
+enum PageSource {
+    /// The locator chain from `path`.
+    Chain {
+        path: String,
+        locator: Option<String>,
+    },
+    /// One page, by its `resultUrl`.
+    Single { url: String },
+}
+
+struct OpenPage {
+    response: reqwest::Response,
+    decoder: Decoder,
+    feeder: CsvFeeder,
+    next: Option<String>,
+    expected: Option<u64>,
+    /// Data rows parsed in this attempt.
+    rows_seen: u64,
+    header_seen: bool,
+}
+
+struct Pager<H: RowHandler> {
+    client: SalesforceClient,
+    source: PageSource,
+    delimiter: u8,
+    options: ResultOptions,
+    handler: H,
+    done: bool,
+    page: Option<OpenPage>,
+    /// Rows of the current page already handed on (skipped when it is fetched again).
+    emitted_in_page: u64,
+    retries_left: u32,
+    backoff: Backoff,
+    out: Vec<H::Item>,
+    location: Arc<str>,
+}
+
+impl<H: RowHandler> Pager<H> {
+    fn new(
+        client: SalesforceClient,
+        source: PageSource,
+        delimiter: u8,
+        options: ResultOptions,
+        handler: H,
+    ) -> Self {
+        let retries_left = options.page_retries;
+        Self {
+            client,
+            source,
+            delimiter,
+            options,
+            handler,
+            done: false,
+            page: None,
+            emitted_in_page: 0,
+            retries_left,
+            backoff: Backoff::default(),
+            out: Vec::new(),
+            location: Arc::from(""),
+        }
+    }
+
+    fn into_stream(self) -> BoxStream<'static, Result<Chunk<H::Item>>> {
+        stream::unfold(self, |mut pager| async move {
+            let item = pager.next_chunk().await?;
+            Some((item, pager))
+        })
+        .boxed()
+    }
+
+    async fn open(&mut self) -> Result<OpenPage> {
+        let (call, location) = match &self.source {
+            PageSource::Chain { path, locator } => {
+                let mut call = Call::new(Method::GET, path.as_str(), RESULTS_OP).accept("text/csv");
+                if let Some(l) = locator {
+                    call = call.query("locator", l.as_str());
+                }
+                if let Some(n) = self.options.max_records {
+                    call = call.query("maxRecords", n.to_string());
+                }
+                let loc = format!("{path}?locator={}", locator.as_deref().unwrap_or(""));
+                (call, loc)
+            }
+            PageSource::Single { url } => (
+                Call::new(Method::GET, url.as_str(), RESULTS_OP).accept("text/csv"),
+                url.clone(),
+            ),
+        };
+        let response = self.client.send(&call).await?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.trim().to_owned())
+        };
+        let next = header("sforce-locator").filter(|l| !l.is_empty() && l != "null");
+        let expected = header("sforce-numberofrecords").and_then(|n| n.parse().ok());
+        self.location = Arc::from(location);
+        Ok(OpenPage {
+            response,
+            decoder: Decoder::new(),
+            feeder: CsvFeeder::new(self.delimiter),
+            next,
+            expected,
+            rows_seen: 0,
+            header_seen: false,
+        })
+    }
+
+    /// Parses `bytes` of `page` into `self.out`.
+    fn parse(&mut self, page: &mut OpenPage, bytes: &[u8], eof: bool) -> Result<()> {
+        let skip = self.emitted_in_page;
+        let handler = &mut self.handler;
+        let out = &mut self.out;
+        let emitted = &mut self.emitted_in_page;
+        let OpenPage {
+            decoder,
+            feeder,
+            rows_seen,
+            header_seen,
+            ..
+        } = page;
+        let mut on_record = |b: &[u8], ends: &[usize]| -> Result<()> {
+            let mut scratch: Vec<&str> = Vec::with_capacity(ends.len());
+            let ok = cells(b, ends, &mut scratch);
+            if !*header_seen {
+                *header_seen = true;
+                if !ok {
+                    return Err(SalesforceError::invalid_response(
+                        RESULTS_OP,
+                        "the header row is not UTF-8",
+                    ));
+                }
+                return handler.header(&scratch);
+            }
+            // Blank lines (a lone empty cell) carry no record.
+            *rows_seen += 1;
+            if *rows_seen <= skip {
+                return Ok(());
+            }
+            let row = *rows_seen + 1;
+            out.push(handler.row(ok.then_some(scratch.as_slice()), row));
+            *emitted += 1;
+            Ok(())
+        };
+        let mut err = None;
+        let mut feed = |plain: &[u8]| -> std::result::Result<(), String> {
+            if plain.is_empty() {
+                return Ok(());
+            }
+            feeder.feed(plain, &mut on_record).map_err(|e| {
+                let s = e.to_string();
+                err = Some(e);
+                s
+            })
+        };
+        let decoded = if eof {
+            decoder.finish(&mut feed)
+        } else {
+            decoder.push(bytes, &mut feed)
+        };
+        if let Some(e) = err {
+            return Err(e);
+        }
+        if let Err(msg) = decoded {
+            return Err(SalesforceError::invalid_response(RESULTS_OP, msg));
+        }
+        if eof {
+            feeder.feed(&[], &mut on_record)?;
+        }
+        Ok(())
+    }
+
+    fn take_chunk(&mut self) -> Chunk<H::Item> {
+        Chunk {
+            columns: self.handler.columns(),
+            rows: std::mem::take(&mut self.out),
+            location: self.location.clone(),
+        }
+    }
+
+    /// Decides whether a failed page is fetched again.
+    async fn retry_page(&mut self, error: SalesforceError) -> Option<SalesforceError> {
+        self.page = None;
+        if self.retries_left == 0 {
+            return Some(error);
+        }
+        self.retries_left -= 1;
+        tracing::warn!(
+            error = %error,
+            emitted = self.emitted_in_page,
+            "result page failed midway; fetching it again by its locator"
+        );
+        tokio::time::sleep(self.backoff.next_delay()).await;
+        None
+    }
+
+    async fn next_chunk(&mut self) -> Option<Result<Chunk<H::Item>>> {
+        loop {
+            if self.page.is_none() {
+                if self.done {
+                    return None;
+                }
+                match self.open().await {
+                    Ok(p) => self.page = Some(p),
+                    Err(e) if e.is_transient() => {
+                        if let Some(e) = self.retry_page(e).await {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            let Some(mut page) = self.page.take() else {
+                continue;
+            };
+            match page.response.chunk().await {
+                Ok(Some(bytes)) => {
+                    if let Err(e) = self.parse(&mut page, &bytes, false) {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                    self.page = Some(page);
+                    if self.out.len() >= self.options.batch_size {
+                        return Some(Ok(self.take_chunk()));
+                    }
+                }
+                Ok(None) => {
+                    if let Err(e) = self.parse(&mut page, &[], true) {
+                        // A gzip stream that ends early is a page cut off: fetch it again.
+                        let cut = matches!(&e, SalesforceError::InvalidResponse { message, .. } if message.starts_with("gzip"));
+                        if !cut {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
+                        if let Some(e) = self.retry_page(e).await {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
+                        continue;
+                    }
+                    if let Some(expected) = page.expected
+                        && page.rows_seen != expected
+                    {
+                        let e = SalesforceError::invalid_response(
+                            RESULTS_OP,
+                            format!(
+                                "the page at {} was cut off: {} rows of the {} its Sforce-NumberOfRecords announced",
+                                self.location, page.rows_seen, expected
+                            ),
+                        );
+                        if let Some(e) = self.retry_page(e).await {
+                            self.done = true;
+                            return Some(Err(e));
+                        }
+                        continue;
+                    }
+                    // The page is complete.
+                    self.emitted_in_page = 0;
+                    self.retries_left = self.options.page_retries;
+                    self.backoff.reset();
+                    match (&mut self.source, page.next) {
+                        (PageSource::Chain { locator, .. }, Some(next)) => *locator = Some(next),
+                        _ => self.done = true,
+                    }
+                    if !self.out.is_empty() {
+                        return Some(Ok(self.take_chunk()));
+                    }
+                }
+                Err(e) => {
+                    let e =
+                        SalesforceError::from(connector_core::http::from_reqwest(e, RESULTS_OP));
+                    if let Some(e) = self.retry_page(e).await {
+                        self.done = true;
+                        return Some(Err(e));
+                    }
+                }
+            }
+        }
+    }
+}
