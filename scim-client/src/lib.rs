@@ -63,8 +63,8 @@ pub mod error;
 pub mod filter;
 pub mod model;
 pub mod patch;
-pub mod provisioning;
 pub mod path;
+pub mod provisioning;
 mod resource_path;
 pub mod sink;
 

@@ -135,6 +135,17 @@ pub fn users_schema() -> Schema {
         text("role.name"),
         text("profile.id"),
         text("profile.name"),
+        text("phone"),
+        text("mobile"),
+        text("fax"),
+        text("street"),
+        text("city"),
+        text("state"),
+        text("zip"),
+        text("country"),
+        text("language"),
+        text("locale"),
+        text("time_zone"),
         Field::new("Modified_Time", DataType::DateTimeOffset),
     ])
 }

@@ -31,6 +31,8 @@ pub(crate) struct FaultState {
     rate_limited: AtomicU64,
     failures: AtomicU64,
     failure_status: AtomicU16,
+    write_failures: AtomicU64,
+    write_failure_status: AtomicU16,
     retry_after_secs: AtomicU64,
     /// Latency in microseconds plus one; 0 means "not set".
     latency: AtomicU64,
@@ -96,15 +98,41 @@ impl Faults {
         self.state.failures.load(Ordering::Acquire)
     }
 
+    /// Answers the next `n` requests that change something (`POST`, `PUT`, `PATCH`,
+    /// `DELETE`) with `status`; reads are served. A status outside 400-599 becomes
+    /// 500.
+    pub fn fail_next_writes(&self, n: u64, status: u16) {
+        let status = if (400..=599).contains(&status) {
+            status
+        } else {
+            500
+        };
+        self.state
+            .write_failure_status
+            .store(status, Ordering::Release);
+        self.state.write_failures.store(n, Ordering::Release);
+    }
+
+    /// Write failures not yet served.
+    pub fn pending_write_failures(&self) -> u64 {
+        self.state.write_failures.load(Ordering::Acquire)
+    }
+
     /// Switches every fault off: no pending 429s or failures, configured latency.
     pub fn clear(&self) {
         self.state.rate_limited.store(0, Ordering::Release);
         self.state.failures.store(0, Ordering::Release);
+        self.state.write_failures.store(0, Ordering::Release);
         self.state.latency.store(0, Ordering::Release);
     }
 
     /// The fault the next request must get, if any (consumes it).
-    pub(crate) fn next_fault(&self) -> Option<Fault> {
+    pub(crate) fn next_fault(&self, write: bool) -> Option<Fault> {
+        if write && take_one(&self.state.write_failures) {
+            return Some(Fault::Failure {
+                status: self.state.write_failure_status.load(Ordering::Acquire),
+            });
+        }
         if take_one(&self.state.rate_limited) {
             return Some(Fault::RateLimited {
                 retry_after_secs: self.state.retry_after_secs.load(Ordering::Acquire),

@@ -321,7 +321,11 @@ async fn dispatch(
     if let Some(latency) = shared.faults.latency().or(shared.config.latency) {
         tokio::time::sleep(latency).await;
     }
-    if let Some(fault) = shared.faults.next_fault() {
+    let write = matches!(
+        *method,
+        http::Method::POST | http::Method::PUT | http::Method::PATCH | http::Method::DELETE
+    );
+    if let Some(fault) = shared.faults.next_fault(write) {
         return match fault {
             Fault::RateLimited { retry_after_secs } => {
                 let e = ScimError::new(
