@@ -37,3 +37,5 @@ echo "scim2-server $("$venv/bin/pip" show scim2-server | awk '/^Version/{print $
 
 SCIM2_SERVER_URL="http://127.0.0.1:$port" SCIM2_SERVER_TOKEN="$token" \
   timeout 600 cargo test -p scim-client --test interop_scim2_server -- --ignored
+SCIM2_SERVER_URL="http://127.0.0.1:$port" SCIM2_SERVER_TOKEN="$token" \
+  timeout 600 cargo test -p examples --test provisioning_zoho_scim2_server -- --ignored
