@@ -211,13 +211,16 @@ async fn cut_off(response: Response) -> Response {
         return Response::from_parts(parts, Body::empty());
     };
     let half = bytes.slice(..bytes.len() / 2);
-    let stream = futures::stream::iter(vec![
-        Ok::<Bytes, std::io::Error>(half),
+    // The first half goes out (headers included) before the stream fails.
+    let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(half) });
+    let fail = futures::stream::once(async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         Err(std::io::Error::new(
             std::io::ErrorKind::ConnectionReset,
             "connection dropped (fault injected by the emulator)",
-        )),
-    ]);
+        ))
+    });
+    let stream = futures::StreamExt::chain(first, fail);
     Response::from_parts(parts, Body::from_stream(stream))
 }
 
