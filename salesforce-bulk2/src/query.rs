@@ -529,7 +529,12 @@ fn results<H: RowHandler>(
             let handler = handler.clone();
             async move {
                 let path = next?;
-                let call = Call::new(Method::GET, path.as_str(), "salesforce.query_result_pages");
+                let mut call =
+                    Call::new(Method::GET, path.as_str(), "salesforce.query_result_pages");
+                // The page size is asked for once; `nextRecordsUrl` carries it on.
+                if is_first && let Some(n) = options.max_records {
+                    call = call.query("maxRecords", n.to_string());
+                }
                 match client.json::<ResultPageList>(&call).await {
                     Ok(list) => {
                         let next = match list.next_records_url {

@@ -3,9 +3,10 @@
 //!
 //! An incremental read adds `SystemModstamp > <saved cursor>` to the query (to the
 //! object's query, or to a SOQL query without `ORDER BY` and `LIMIT`), and ends with a
-//! checkpoint carrying the largest `SystemModstamp` read. The cursor is compared at
-//! whole seconds (SOQL date-time literals have no fraction), so a record modified in
-//! the same second as the last one read may be read twice, never missed.
+//! checkpoint carrying the largest `SystemModstamp` read. SOQL date-time literals have
+//! no fraction, so the query asks from the cursor's whole second and rows modified
+//! before the cursor (to the millisecond) are dropped: only records modified at the
+//! cursor's very millisecond may be read twice, none is missed.
 
 use std::sync::Arc;
 
@@ -296,11 +297,12 @@ impl SalesforceSource {
         let mut options = self.options.clone();
         options.batch_size = partition.batch_size.max(1);
         let rows = jobs.records(&job, schema.clone(), self.policy.clone(), options);
-        let state = (rows, start_cursor, false);
+        let state = (rows, start_cursor.clone(), false);
         let events = stream::unfold(state, move |(mut rows, mut cursor, finished)| {
             let stream_id = stream_id.clone();
             let schema = schema.clone();
             let partition = partition.clone();
+            let start_cursor = start_cursor.clone();
             async move {
                 if finished {
                     return None;
@@ -322,17 +324,26 @@ impl SalesforceSource {
                                 }))
                             })
                             .collect();
+                        let mut records = chunk.records;
+                        if let (Some(i), Some(start)) = (cursor_index, &start_cursor) {
+                            // SOQL compares at whole seconds: drop what the last read
+                            // already had (modified before its cursor, to the millisecond).
+                            records.retain(|r| {
+                                let c = CursorValue::from_value(Record::get(r, i));
+                                c.is_none_or(|c| c >= *start)
+                            });
+                        }
                         if let Some(i) = cursor_index {
-                            for r in &chunk.records {
+                            for r in &records {
                                 let c = CursorValue::from_value(Record::get(r, i));
                                 if c.is_some() && c > cursor {
                                     cursor = c;
                                 }
                             }
                         }
-                        if !chunk.records.is_empty() {
+                        if !records.is_empty() {
                             events.push(Ok(SourceEvent::Batch(
-                                RecordBatch::new(stream_id, schema, chunk.records)
+                                RecordBatch::new(stream_id, schema, records)
                                     .with_location(chunk.location),
                             )));
                         }
