@@ -568,3 +568,29 @@ impl SalesforceClient {
             .await
     }
 }
+
+#[cfg(feature = "emulator")]
+impl crate::emulator::RunningEmulator {
+    /// A client builder pointed at this emulator with its connected app's client
+    /// credentials: plain HTTP allowed on its loopback port, or its generated
+    /// certificate trusted when it serves TLS; jobs polled every 20–200 ms.
+    pub fn client_builder(&self) -> SalesforceClientBuilder {
+        let tls = match self.certificate_pem() {
+            Some(pem) => TlsOptions::default()
+                .with_root_certificate(connector_core::tls::CertificateSource::pem(pem.to_owned())),
+            None => TlsOptions::default().with_encrypted_endpoints(false),
+        };
+        SalesforceClient::builder()
+            .instance_url(self.base_url())
+            .credentials(Credentials::ClientCredentials {
+                client_id: self.client_id().to_owned(),
+                client_secret: SecretString::from(self.client_secret().to_owned()),
+            })
+            .tls(tls)
+            .poll(PollOptions {
+                initial: Duration::from_millis(20),
+                max_interval: Duration::from_millis(200),
+                timeout: Duration::from_secs(3600),
+            })
+    }
+}

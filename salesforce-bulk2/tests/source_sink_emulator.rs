@@ -1,0 +1,821 @@
+//! The client, the Source and the Sink end to end against the emulator: query jobs,
+//! paging, typed values, incremental reads, reports, ingest outcomes, faults and
+//! Salesforce's errors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use connector_core::memory::MemorySink;
+use connector_core::state::MemoryStateStore;
+use connector_core::testkit::run_conformance_with_mode;
+use connector_core::{
+    CopyOptions, Record, RecordOutcome, StreamInfo, SyncMode, WriteAction, WriteMode, copy,
+};
+use futures::TryStreamExt;
+use salesforce_bulk2::emulator::{
+    Emulator, EmulatorConfig, Endpoint, Fault, ReportDefinition, RunningEmulator,
+};
+use salesforce_bulk2::ingest::{IngestOperation, IngestOptions};
+use salesforce_bulk2::query::{QueryRequest, ResultOptions};
+use salesforce_bulk2::sink::SalesforceSink;
+use salesforce_bulk2::source::{Dataset, SalesforceSource};
+use salesforce_bulk2::{SalesforceClient, SalesforceError};
+use serde_json::json;
+use type_mapping::{ConversionPolicy, DataType, Field, Schema, Value};
+
+async fn emulator(config: EmulatorConfig) -> RunningEmulator {
+    Emulator::start(config).await.unwrap()
+}
+
+fn client(e: &RunningEmulator) -> SalesforceClient {
+    e.client_builder()
+        .retry(
+            connector_core::retry::RetryPolicy::default().with_backoff(
+                connector_core::retry::Backoff::default()
+                    .with_initial(Duration::from_millis(5))
+                    .with_max(Duration::from_millis(50)),
+            ),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Runs `soql` and returns its rows as text, keyed by column name.
+async fn query_rows(
+    c: &SalesforceClient,
+    request: QueryRequest,
+    options: ResultOptions,
+) -> Vec<HashMap<String, String>> {
+    let jobs = c.query_jobs();
+    let job = jobs.create(&request).await.unwrap();
+    let job = jobs.wait(&job.id).await.unwrap();
+    let pages: Vec<_> = jobs.raw_results(&job, options).try_collect().await.unwrap();
+    pages
+        .iter()
+        .flat_map(|p| {
+            p.rows.iter().map(|r| {
+                p.columns
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().cloned())
+                    .collect::<HashMap<_, _>>()
+            })
+        })
+        .collect()
+}
+
+fn accounts(e: &RunningEmulator) -> Vec<String> {
+    e.insert_records(
+        "Account",
+        &[
+            json!({"Name": "Acme, \"Inc\"", "Industry": "Energy", "AnnualRevenue": 5000000, "NumberOfEmployees": 120, "Active__c": true, "Customer_Since__c": "2020-02-29", "Account_Code__c": "ACME"}),
+            json!({"Name": "Globex\nMulti-line", "Industry": "Retail", "AnnualRevenue": 250000, "NumberOfEmployees": 15, "Active__c": false, "Account_Code__c": "GLOBEX"}),
+            json!({"Name": "Initech", "Industry": "Technology", "AnnualRevenue": 1200000, "NumberOfEmployees": 60, "Active__c": true, "Account_Code__c": "INITECH"}),
+            json!({"Name": "Umbrella", "Industry": "Energy", "NumberOfEmployees": 9000, "Active__c": true, "Account_Code__c": "UMB"}),
+        ],
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn field_lists_where_and_limit_are_evaluated() {
+    let e = emulator(EmulatorConfig::new()).await;
+    accounts(&e);
+    let c = client(&e);
+
+    let rows = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id, Name, Industry FROM Account"),
+        ResultOptions::default(),
+    )
+    .await;
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[0].len(), 3, "only the selected fields: {:?}", rows[0]);
+    let names: HashSet<&str> = rows.iter().map(|r| r["Name"].as_str()).collect();
+    assert!(names.contains("Acme, \"Inc\""), "{names:?}");
+    assert!(names.contains("Globex\nMulti-line"), "{names:?}");
+
+    let rows = query_rows(
+        &c,
+        QueryRequest::new(
+            "SELECT Name FROM Account WHERE Industry = 'Energy' AND NumberOfEmployees > 1000",
+        ),
+        ResultOptions::default(),
+    )
+    .await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["Name"], "Umbrella");
+
+    let rows = query_rows(
+        &c,
+        QueryRequest::new(
+            "SELECT Name FROM Account WHERE Industry = 'Retail' OR AnnualRevenue >= 1200000 ORDER BY Name",
+        ),
+        ResultOptions::default(),
+    )
+    .await;
+    let names: Vec<&str> = rows.iter().map(|r| r["Name"].as_str()).collect();
+    assert_eq!(names, ["Acme, \"Inc\"", "Globex\nMulti-line", "Initech"]);
+
+    let rows = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id FROM Account LIMIT 2"),
+        ResultOptions::default(),
+    )
+    .await;
+    assert_eq!(rows.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_all_includes_deleted_records() {
+    let e = emulator(EmulatorConfig::new()).await;
+    let ids = accounts(&e);
+    let c = client(&e);
+    let schema = Arc::new(Schema::new(vec![Field::new("Id", DataType::String)]));
+    let records = vec![Record::new(vec![Value::String(ids[0].clone())])];
+    let outcomes = c
+        .ingest_jobs()
+        .run(
+            "Account",
+            &IngestOperation::Delete,
+            schema,
+            &records,
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcomes[0], RecordOutcome::Written { .. }),
+        "{outcomes:?}"
+    );
+
+    let live = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id, IsDeleted FROM Account"),
+        ResultOptions::default(),
+    )
+    .await;
+    assert_eq!(live.len(), 3);
+    let all = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id, IsDeleted FROM Account").include_deleted(true),
+        ResultOptions::default(),
+    )
+    .await;
+    assert_eq!(all.len(), 4);
+    let deleted: Vec<_> = all.iter().filter(|r| r["IsDeleted"] == "true").collect();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0]["Id"], ids[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locator_paging_and_parallel_result_pages_return_every_row_once() {
+    let e = emulator(EmulatorConfig::new()).await;
+    e.seed_records("Account", 2_345).unwrap();
+    let c = client(&e);
+    let expected: HashSet<String> = e
+        .records("Account")
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(expected.len(), 2_345);
+
+    for max_concurrent in [1, 4] {
+        e.reset_stats();
+        let options = ResultOptions {
+            max_records: Some(500),
+            max_concurrent,
+            ..ResultOptions::default()
+        };
+        let rows = query_rows(
+            &c,
+            QueryRequest::new("SELECT Id, Name, Description FROM Account"),
+            options,
+        )
+        .await;
+        let ids: Vec<&str> = rows.iter().map(|r| r["Id"].as_str()).collect();
+        let unique: HashSet<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+        assert_eq!(ids.len(), 2_345, "max_concurrent {max_concurrent}");
+        assert_eq!(unique, expected, "max_concurrent {max_concurrent}");
+        let stats = e.stats();
+        assert_eq!(
+            stats.count("GET", Endpoint::QueryResults),
+            5,
+            "{max_concurrent}: 5 pages of at most 500: {stats:?}"
+        );
+        if max_concurrent > 1 {
+            assert!(
+                stats.count("GET", Endpoint::QueryResultPages) >= 1,
+                "{stats:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_are_typed_through_describe() {
+    let e = emulator(EmulatorConfig::new()).await;
+    accounts(&e);
+    let c = client(&e);
+    let describe = c.describe("Account").await.unwrap();
+    let names = [
+        "Id",
+        "Name",
+        "AnnualRevenue",
+        "NumberOfEmployees",
+        "Active__c",
+        "Customer_Since__c",
+        "CreatedDate",
+    ];
+    let schema = Arc::new(describe.schema().project(&names).unwrap());
+    let jobs = c.query_jobs();
+    let job = jobs
+        .create(&QueryRequest::new(format!(
+            "SELECT {} FROM Account WHERE Account_Code__c = 'ACME'",
+            names.join(", ")
+        )))
+        .await
+        .unwrap();
+    let job = jobs.wait(&job.id).await.unwrap();
+    let pages: Vec<_> = jobs
+        .records(
+            &job,
+            schema.clone(),
+            ConversionPolicy::default(),
+            ResultOptions::default(),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+    let records: Vec<&Record> = pages.iter().flat_map(|p| &p.records).collect();
+    assert!(pages.iter().all(|p| p.invalid.is_empty()), "{pages:?}");
+    assert_eq!(records.len(), 1);
+    let r = records[0];
+    let at = |n: &str| r.get(schema.index_of(n).unwrap()).clone();
+    assert_eq!(at("Name"), Value::String("Acme, \"Inc\"".into()));
+    assert_eq!(
+        at("AnnualRevenue"),
+        Value::Decimal(rust_decimal::Decimal::from(5_000_000))
+    );
+    assert!(
+        matches!(
+            at("NumberOfEmployees"),
+            Value::Int32(120) | Value::Int64(120)
+        ),
+        "{:?}",
+        at("NumberOfEmployees")
+    );
+    assert_eq!(at("Active__c"), Value::Boolean(true));
+    assert_eq!(
+        at("Customer_Since__c"),
+        Value::Date(chrono::NaiveDate::from_ymd_opt(2020, 2, 29).unwrap())
+    );
+    assert!(
+        matches!(
+            at("CreatedDate"),
+            Value::DateTimeOffset(_) | Value::DateTime(_)
+        ),
+        "{:?}",
+        at("CreatedDate")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_source_reads_whole_then_only_what_changed() {
+    let e = emulator(EmulatorConfig::new()).await;
+    e.seed_records("Account", 1_200).unwrap();
+    let c = client(&e);
+    let source =
+        SalesforceSource::object(c.clone(), "Account").with_result_options(ResultOptions {
+            max_records: Some(400),
+            ..ResultOptions::default()
+        });
+    let store = MemoryStateStore::new();
+    let options = || {
+        CopyOptions::new()
+            .sync_mode(SyncMode::Incremental)
+            .state_store(Arc::new(store.clone()))
+    };
+    let sink = MemorySink::new();
+    let report = copy(&source, &sink, options()).await.unwrap();
+    let t = report.totals();
+    assert_eq!(
+        (t.read, t.written, t.malformed),
+        (1_200, 1_200, 0),
+        "{report}"
+    );
+    let first_cursor = cursor_of(&store);
+
+    // The cursor is compared at whole seconds: change records in a later second.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let ids: Vec<String> = e
+        .records("Account")
+        .iter()
+        .take(2)
+        .map(|r| r["Id"].as_str().unwrap().to_owned())
+        .collect();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::String),
+        Field::new("Industry", DataType::String),
+    ]));
+    let updates: Vec<Record> = ids
+        .iter()
+        .map(|id| {
+            Record::new(vec![
+                Value::String(id.clone()),
+                Value::String("Banking".into()),
+            ])
+        })
+        .collect();
+    let outcomes = c
+        .ingest_jobs()
+        .run(
+            "Account",
+            &IngestOperation::Update,
+            schema,
+            &updates,
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RecordOutcome::Written { .. })),
+        "{outcomes:?}"
+    );
+    let new_id = e
+        .insert_records("Account", &[json!({"Name": "Newcomer"})])
+        .unwrap();
+
+    let again = MemorySink::new();
+    let report = copy(&source, &again, options()).await.unwrap();
+    let got = ids_in(&again);
+    // Only the three changes, plus at most the records that shared the saved
+    // cursor's very millisecond (read at least once, never missed).
+    let at_cursor = |cursor: &str| {
+        e.records("Account")
+            .iter()
+            .filter(|r| r["SystemModstamp"].as_str() == Some(cursor))
+            .map(|r| r["Id"].as_str().unwrap().to_owned())
+            .collect::<HashSet<String>>()
+    };
+    let changed: HashSet<String> = ids.iter().cloned().chain(new_id).collect();
+    assert!(changed.is_subset(&got), "{changed:?} not all in {got:?}");
+    let extra: HashSet<String> = got.difference(&changed).cloned().collect();
+    assert!(
+        extra.is_subset(&at_cursor(&first_cursor)),
+        "{report}: {extra:?}"
+    );
+    assert!(extra.len() < 1_200, "{report}: the whole object came again");
+
+    // Nothing changed since: nothing but the last cursor's millisecond.
+    let second_cursor = cursor_of(&store);
+    let third = MemorySink::new();
+    let _ = copy(&source, &third, options()).await.unwrap();
+    let got = ids_in(&third);
+    assert!(got.is_subset(&at_cursor(&second_cursor)), "{got:?}");
+    assert!(got.len() <= 3, "{got:?}");
+}
+
+fn cursor_of(store: &MemoryStateStore) -> String {
+    match store.get().unwrap().streams["Account"]
+        .cursor
+        .clone()
+        .unwrap()
+    {
+        connector_core::state::CursorValue::Timestamp(t) => {
+            t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn ids_in(sink: &MemorySink) -> HashSet<String> {
+    sink.records("Account")
+        .iter()
+        .map(|r| match r.get(0) {
+            Value::String(s) => s.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_is_read_through_the_source() {
+    let e = emulator(EmulatorConfig::new()).await;
+    accounts(&e);
+    let report_id = e
+        .add_report(
+            ReportDefinition::new("Energy accounts", "Account", &["Name", "NumberOfEmployees"])
+                .filter("Industry", "equals", "Energy"),
+        )
+        .unwrap();
+    let c = client(&e);
+    let result = c.run_report(&report_id).await.unwrap();
+    assert!(result.all_data);
+    assert_eq!(result.rows.len(), 2);
+
+    let source = SalesforceSource::new(c, Dataset::Report(report_id.clone()));
+    let sink = MemorySink::new();
+    let report = copy(&source, &sink, CopyOptions::new()).await.unwrap();
+    assert_eq!(report.totals().written, 2, "{report}");
+    let rows = sink.records(&report_id);
+    let text: Vec<String> = rows.iter().map(|r| format!("{r:?}")).collect();
+    assert!(text.iter().any(|t| t.contains("Umbrella")), "{text:?}");
+    assert!(text.iter().any(|t| t.contains("Acme")), "{text:?}");
+}
+
+fn invoice_stream() -> StreamInfo {
+    StreamInfo::new(
+        "Invoice__c",
+        Schema::new(vec![
+            Field::new("External_Id__c", DataType::String).with_nullable(false),
+            Field::new("Name", DataType::String),
+            Field::new("Amount__c", DataType::decimal(16, 2)),
+            Field::new("Paid__c", DataType::Boolean),
+            Field::new("Issue_Date__c", DataType::Date),
+        ]),
+    )
+    .with_primary_key(["External_Id__c"])
+}
+
+fn invoices(n: usize) -> Vec<Record> {
+    let names = [
+        "plain",
+        "with, comma",
+        "with \"quotes\"",
+        "multi\nline",
+        "ünïcödé ✓",
+    ];
+    (0..n)
+        .map(|i| {
+            Record::new(vec![
+                Value::String(format!("INV-{i:05}")),
+                Value::String(format!("{} {i}", names[i % names.len()])),
+                Value::Decimal(rust_decimal::Decimal::new(i as i64 * 101, 2)),
+                Value::Boolean(i % 2 == 0),
+                chrono::NaiveDate::from_ymd_opt(2024, 1 + (i % 12) as u32, 1 + (i % 28) as u32)
+                    .map_or(Value::Null, Value::Date),
+            ])
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sink_passes_the_conformance_kit_on_insert_and_upsert() {
+    let e = emulator(EmulatorConfig::new()).await;
+    let c = client(&e);
+    let make = || {
+        SalesforceSink::new(c.clone())
+            .write_batch_size(70)
+            .max_concurrent_connections(2)
+    };
+    let report =
+        run_conformance_with_mode(make, invoice_stream(), invoices(150), WriteMode::Insert)
+            .await
+            .unwrap();
+    assert_eq!(
+        (report.written, report.rejected, report.failed),
+        (150, 0, 0)
+    );
+    assert!(e.record_count("Invoice__c") >= 150);
+
+    let e = emulator(EmulatorConfig::new()).await;
+    let c = client(&e);
+    let make = || {
+        SalesforceSink::new(c.clone())
+            .write_behavior(salesforce_bulk2::sink::WriteBehavior::Upsert)
+            .write_batch_size(70)
+    };
+    let report = run_conformance_with_mode(
+        make,
+        invoice_stream(),
+        invoices(150),
+        WriteMode::Upsert {
+            key: vec!["External_Id__c".into()],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (report.written, report.rejected, report.failed),
+        (150, 0, 0)
+    );
+    // Upserts by external id: however many runs, one record per key.
+    assert_eq!(e.record_count("Invoice__c"), 150);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upsert_creates_then_updates_by_external_id() {
+    let e = emulator(EmulatorConfig::new()).await;
+    let c = client(&e);
+    let stream = invoice_stream();
+    let upsert = IngestOperation::Upsert {
+        external_id_field_name: "External_Id__c".into(),
+    };
+    let schema = stream.schema.clone();
+    let first = c
+        .ingest_jobs()
+        .run(
+            "Invoice__c",
+            &upsert,
+            schema.clone(),
+            &invoices(10),
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(first.iter().all(|o| matches!(
+        o,
+        RecordOutcome::Written {
+            action: WriteAction::Created,
+            remote_id: Some(_)
+        }
+    )));
+    let second = c
+        .ingest_jobs()
+        .run(
+            "Invoice__c",
+            &upsert,
+            schema,
+            &invoices(12),
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    let updated = second
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                RecordOutcome::Written {
+                    action: WriteAction::Updated,
+                    ..
+                }
+            )
+        })
+        .count();
+    let created = second
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                RecordOutcome::Written {
+                    action: WriteAction::Created,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!((updated, created), (10, 2), "{second:?}");
+    assert_eq!(e.record_count("Invoice__c"), 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_rejections_carry_salesforce_code_and_field() {
+    let e = emulator(EmulatorConfig::new()).await;
+    e.insert_records(
+        "Account",
+        &[json!({"Name": "Existing", "Account_Code__c": "TAKEN"})],
+    )
+    .unwrap();
+    let c = client(&e);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Name", DataType::String),
+        Field::new("Account_Code__c", DataType::String),
+        Field::new("Website", DataType::String),
+        Field::new("Type", DataType::String),
+        Field::new("NumberOfEmployees", DataType::String),
+    ]));
+    let row = |name: Option<&str>, code: &str, employees: &str| {
+        Record::new(vec![
+            name.map_or(Value::Null, |n| Value::String(n.into())),
+            Value::String(code.into()),
+            Value::String("https://example.com".into()),
+            Value::String("Partner".into()),
+            Value::String(employees.into()),
+        ])
+    };
+    let records = vec![
+        row(Some("Good one"), "OK1", "10"),
+        row(None, "NONAME", "10"),
+        row(Some("Bad number"), "BADNUM", "lots"),
+        row(Some("Duplicate"), "TAKEN", "3"),
+        row(Some("Good two"), "OK2", "20"),
+    ];
+    let outcomes = c
+        .ingest_jobs()
+        .run(
+            "Account",
+            &IngestOperation::Insert,
+            schema,
+            &records,
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert!(matches!(
+        outcomes[0],
+        RecordOutcome::Written {
+            action: WriteAction::Created,
+            ..
+        }
+    ));
+    assert!(matches!(
+        outcomes[4],
+        RecordOutcome::Written {
+            action: WriteAction::Created,
+            ..
+        }
+    ));
+    let rejected = |i: usize| match &outcomes[i] {
+        RecordOutcome::Rejected { error } => error.clone(),
+        other => panic!("row {i}: {other:?}"),
+    };
+    let missing = rejected(1);
+    assert_eq!(missing.code, "REQUIRED_FIELD_MISSING", "{missing:?}");
+    assert_eq!(missing.fields, ["Name"], "{missing:?}");
+    let bad = rejected(2);
+    assert_eq!(bad.code, "INVALID_TYPE_ON_FIELD_IN_RECORD", "{bad:?}");
+    assert_eq!(bad.fields, ["NumberOfEmployees"], "{bad:?}");
+    let duplicate = rejected(3);
+    assert_eq!(duplicate.code, "DUPLICATE_VALUE", "{duplicate:?}");
+    assert!(
+        duplicate.message.contains("Account_Code__c"),
+        "{duplicate:?}"
+    );
+    assert_eq!(e.record_count("Account"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_job_leaves_rows_failed_or_is_a_typed_error() {
+    let e = emulator(EmulatorConfig::new()).await;
+    let c = client(&e);
+    let stream = invoice_stream();
+
+    // An ingest job that ends Failed: its unprocessed rows are Failed outcomes.
+    e.faults().fail_next_jobs(1);
+    let outcomes = c
+        .ingest_jobs()
+        .run(
+            "Invoice__c",
+            &IngestOperation::Insert,
+            stream.schema.clone(),
+            &invoices(5),
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RecordOutcome::Failed { .. })),
+        "{outcomes:?}"
+    );
+    assert_eq!(e.record_count("Invoice__c"), 0);
+
+    // A query job that ends Failed: a typed error with its state and message.
+    e.faults().fail_next_jobs(1);
+    let jobs = c.query_jobs();
+    let job = jobs
+        .create(&QueryRequest::new("SELECT Id FROM Account"))
+        .await
+        .unwrap();
+    match jobs.wait(&job.id).await {
+        Err(SalesforceError::Job { state, message, .. }) => {
+            assert_eq!(state, "Failed");
+            assert!(!message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_server_errors_and_expired_tokens_are_survived() {
+    let e = emulator(EmulatorConfig::new()).await;
+    e.seed_records("Account", 300).unwrap();
+    let c = client(&e);
+    // Authenticate first, so later token requests are re-authentications.
+    c.limits().await.unwrap();
+
+    e.faults()
+        .inject(Fault::rate_limited(1).times(1).on_path("/jobs/query"));
+    e.faults()
+        .inject(Fault::server_error(503).times(2).on_path("/results"));
+    let rows = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id FROM Account"),
+        ResultOptions {
+            max_records: Some(100),
+            ..ResultOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(rows.len(), 300);
+    assert_eq!(e.faults().pending(), 0, "every fault was hit");
+
+    let tokens_before = e.stats().count("POST", Endpoint::Token);
+    e.faults().expire_tokens();
+    let rows = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id FROM Account"),
+        ResultOptions::default(),
+    )
+    .await;
+    assert_eq!(rows.len(), 300);
+    assert_eq!(
+        e.stats().count("POST", Endpoint::Token),
+        tokens_before + 1,
+        "re-authenticated exactly once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_body_cut_off_midway_is_fetched_again_without_duplicates() {
+    let e = emulator(EmulatorConfig::new()).await;
+    e.seed_records("Account", 1_000).unwrap();
+    let c = client(&e);
+    e.faults()
+        .inject(Fault::drop_connection().times(2).on_path("/results"));
+    let rows = query_rows(
+        &c,
+        QueryRequest::new("SELECT Id, Name, Description FROM Account"),
+        ResultOptions {
+            max_records: Some(300),
+            batch_size: 50,
+            ..ResultOptions::default()
+        },
+    )
+    .await;
+    assert_eq!(e.faults().pending(), 0, "both cuts happened");
+    let ids: Vec<&str> = rows.iter().map(|r| r["Id"].as_str()).collect();
+    let unique: HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!(ids.len(), 1_000);
+    assert_eq!(unique.len(), 1_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_objects_and_fields_carry_the_error_code() {
+    let e = emulator(EmulatorConfig::new()).await;
+    let c = client(&e);
+    let jobs = c.query_jobs();
+    let err = jobs
+        .create(&QueryRequest::new("SELECT Id FROM Nope__c"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("INVALID_TYPE"), "{err}");
+    assert_eq!(err.status(), Some(400), "{err}");
+    let err = jobs
+        .create(&QueryRequest::new("SELECT Id, Nope__c FROM Account"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("INVALID_FIELD"), "{err}");
+    assert!(err.to_string().contains("Nope__c"), "{err}");
+    let err = c.describe("Nope__c").await.unwrap_err();
+    assert_eq!(err.code(), Some("NOT_FOUND"), "{err}");
+
+    // The Source names the object in its error.
+    let source = SalesforceSource::object(c.clone(), "Nope__c");
+    let sink = MemorySink::new();
+    let err = copy(&source, &sink, CopyOptions::new()).await.unwrap_err();
+    assert!(err.to_string().contains("NOT_FOUND"), "{err}");
+
+    // An ingest job with a field the object lacks ends Failed: every row Failed, with
+    // Salesforce's message.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Name", DataType::String),
+        Field::new("Nope__c", DataType::String),
+    ]));
+    let records = vec![Record::new(vec![
+        Value::String("x".into()),
+        Value::String("y".into()),
+    ])];
+    let outcomes = c
+        .ingest_jobs()
+        .run(
+            "Account",
+            &IngestOperation::Insert,
+            schema,
+            &records,
+            &IngestOptions::default(),
+        )
+        .await;
+    match outcomes {
+        Ok(o) => match &o[0] {
+            RecordOutcome::Failed { error } | RecordOutcome::Rejected { error } => {
+                assert!(error.message.contains("Nope__c"), "{error:?}");
+            }
+            other => panic!("{other:?}"),
+        },
+        Err(err) => assert!(err.to_string().contains("Nope__c"), "{err}"),
+    }
+}
