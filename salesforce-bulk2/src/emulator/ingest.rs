@@ -92,7 +92,7 @@ impl IngestJob {
     }
 
     fn info(&self, shared: &Shared, state: &'static str, full: bool) -> Value {
-        let user = shared.read().user_id.clone();
+        let user = shared.user_id.clone();
         let mut v = json!({
             "id": self.id,
             "operation": self.op_name,

@@ -87,11 +87,15 @@ pub(crate) fn csv_options(body: &serde_json::Value) -> Result<(String, String), 
 pub(crate) fn write_cell(out: &mut Vec<u8>, value: Option<&str>) {
     let Some(v) = value else { return };
     out.push(b'"');
-    for b in v.bytes() {
-        if b == b'"' {
-            out.push(b'"');
+    if v.as_bytes().contains(&b'"') {
+        for b in v.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
         }
-        out.push(b);
+    } else {
+        out.extend_from_slice(v.as_bytes());
     }
     out.push(b'"');
 }

@@ -216,9 +216,11 @@ impl Emulator {
         } else {
             None
         };
+        let user_id = store.user_id.clone();
         let shared = Arc::new(Shared {
             config,
             origin,
+            user_id,
             schema,
             store: RwLock::new(store),
             jobs: Mutex::default(),
@@ -355,7 +357,7 @@ impl RunningEmulator {
 
     /// The integration user's record id.
     pub fn user_id(&self) -> String {
-        self.shared.read().user_id.clone()
+        self.shared.user_id.clone()
     }
 
     /// The configuration it was started with.

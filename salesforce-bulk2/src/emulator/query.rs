@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::body::{Body, Bytes};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use http::HeaderValue;
@@ -24,23 +25,30 @@ pub(crate) struct QueryResult {
 }
 
 impl QueryResult {
-    /// Rows `from..to` as CSV, with the header first.
+    /// Rows `from..to` as CSV, after the header when `header`.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one page's coordinates and CSV options"
+    )]
     fn render(
         &self,
         store: &Store,
         schema: &Schema,
         from: usize,
         to: usize,
+        header: bool,
         delimiter: u8,
         crlf: bool,
     ) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64 * (to - from + 1));
-        write_row(
-            &mut out,
-            self.fields.iter().map(|f| Some(f.name.as_str())),
-            delimiter,
-            crlf,
-        );
+        let mut out = Vec::with_capacity(96 * (to - from + 1));
+        if header {
+            write_row(
+                &mut out,
+                self.fields.iter().map(|f| Some(f.name.as_str())),
+                delimiter,
+                crlf,
+            );
+        }
         for slot in &self.slots[from..to] {
             write_row(
                 &mut out,
@@ -92,7 +100,7 @@ impl QueryJob {
     }
 
     fn info(&self, shared: &Shared, state: &'static str, full: bool) -> Value {
-        let user = shared.read().user_id.clone();
+        let user = shared.user_id.clone();
         let created = format_job_datetime(self.created);
         let mut v = json!({
             "id": self.id,
@@ -407,14 +415,44 @@ pub(crate) async fn results(
     let to = from.saturating_add(size).min(total);
     let worker = Arc::clone(shared);
     let render = Arc::clone(&result);
-    let body = tokio::task::spawn_blocking(move || {
-        let store = worker.read();
-        render.render(&store, &worker.schema, from, to, delimiter, crlf)
-    })
-    .await
-    .map_err(|_| ApiError::new(500, "UNKNOWN_EXCEPTION", "result rendering failed"))?;
+    let mut response = if req.wants_gzip() {
+        let body = tokio::task::spawn_blocking(move || {
+            let store = worker.read();
+            render.render(&store, &worker.schema, from, to, true, delimiter, crlf)
+        })
+        .await
+        .map_err(|_| ApiError::new(500, "UNKNOWN_EXCEPTION", "result rendering failed"))?;
+        csv_response(req, body)
+    } else {
+        // Rendered in chunks while earlier ones are on the wire.
+        const CHUNK: usize = 4_096;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        tokio::task::spawn_blocking(move || {
+            let mut start = from;
+            let mut header = true;
+            while header || start < to {
+                let end = start.saturating_add(CHUNK).min(to);
+                let chunk = {
+                    let store = worker.read();
+                    render.render(&store, &worker.schema, start, end, header, delimiter, crlf)
+                };
+                header = false;
+                if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                    return;
+                }
+                start = end;
+            }
+        });
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        Response::builder()
+            .status(200)
+            .header(http::header::CONTENT_TYPE, "text/csv")
+            .body(Body::from_stream(stream))
+            .unwrap_or_else(|_| Response::new(Body::empty()))
+    };
     lock(&shared.stats).record_records(to - from);
-    let mut response = csv_response(req, body);
     let locator = if to < total {
         encode_locator(to)
     } else {

@@ -39,6 +39,8 @@ pub(crate) struct Limits {
 pub(crate) struct Shared {
     pub(crate) config: EmulatorConfig,
     pub(crate) origin: String,
+    /// The integration user's id (fixed at start).
+    pub(crate) user_id: String,
     pub(crate) schema: Schema,
     pub(crate) store: RwLock<Store>,
     pub(crate) jobs: Mutex<Jobs>,
@@ -324,7 +326,7 @@ async fn dispatch(
                 Ok(bytes) => pairs.extend(form_pairs(&bytes)),
                 Err(_) => return json_response(400, &json!({"error": "invalid_request"})),
             }
-            let user_id = shared.read().user_id.clone();
+            let user_id = shared.user_id.clone();
             let (status, body) = lock(&shared.oauth).token(
                 &shared.config,
                 &shared.origin,
