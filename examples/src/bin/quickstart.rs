@@ -136,5 +136,57 @@ async fn main() -> Result<(), Box<dyn Error>> {
         t.written,
         out.join("big_accounts.csv").display()
     );
+
+    println!(
+        "\n6. Salesforce (a local emulator of Bulk API 2.0): query Accounts to a file, upsert a CSV"
+    );
+    let salesforce = salesforce_bulk2::emulator::Emulator::start(
+        salesforce_bulk2::emulator::EmulatorConfig::new(),
+    )
+    .await?;
+    salesforce.seed_records("Account", 1_000)?;
+    let client = salesforce.client_builder().build()?;
+    let query = "SELECT Id, Name, Industry, AnnualRevenue FROM Account WHERE Industry = 'Energy'";
+    let source = salesforce_bulk2::source::SalesforceSource::query(client.clone(), query)?;
+    let energy = out.join("salesforce_energy.csv");
+    let t = copy(&source, &CsvSink::new(&energy), CopyOptions::new())
+        .await?
+        .totals();
+    println!(
+        "   {query}\n   -> {} rows in {}",
+        t.written,
+        energy.display()
+    );
+    let accounts =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/salesforce_accounts.csv");
+    let rejected = out.join("salesforce-rejected.jsonl");
+    let _ = std::fs::remove_file(&rejected); // a fresh emulator
+    let options = CopyOptions::new()
+        .write_mode(connector_core::WriteMode::Upsert {
+            key: vec!["Account_Code__c".into()],
+        })
+        .dead_letter(Arc::new(JsonlDeadLetter::new(&rejected)));
+    let t = copy(
+        &CsvSource::new(&accounts).with_stream_name("Account"),
+        &salesforce_bulk2::sink::SalesforceSink::new(client),
+        options,
+    )
+    .await?
+    .totals();
+    println!(
+        "   upsert {} by Account_Code__c: {} created, {} updated, {} rejected:",
+        accounts.display(),
+        t.created,
+        t.updated,
+        t.rejected
+    );
+    for line in std::fs::read_to_string(&rejected)
+        .unwrap_or_default()
+        .lines()
+    {
+        let entry: DeadLetterEntry = serde_json::from_str(line)?;
+        let row = entry.origin.map(|o| o.row.to_string()).unwrap_or_default();
+        println!("   row {row:>3}: {}", entry.error);
+    }
     Ok(())
 }
