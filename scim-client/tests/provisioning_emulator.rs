@@ -185,6 +185,10 @@ async fn cycles_create_then_patch_only_what_changed_and_disable_on_leaving_scope
     let job = s.job(&folks).build().unwrap();
 
     let first = job.run_cycle().await.unwrap();
+    // The target is listed once to match against, not looked up 19 times.
+    let stats = s.emulator.stats();
+    assert_eq!(stats.count("POST", Endpoint::Users), 19, "{stats:?}");
+    assert!(stats.count("GET", Endpoint::Users) <= 4, "{stats:?}");
     assert_eq!(first.kind, CycleKind::Initial);
     assert_eq!(first.outcome, CycleOutcome::Completed);
     assert_eq!(first.users.created, 19);
@@ -241,6 +245,19 @@ async fn cycles_create_then_patch_only_what_changed_and_disable_on_leaving_scope
     let fifth = s.job(&folks).build().unwrap().run_cycle().await.unwrap();
     assert_eq!(fifth.users.updated, 1);
     assert_eq!(s.user(7)["active"], true);
+    // A newcomer is looked up on its own (one GET) and created.
+    folks.push(Person {
+        id: 20,
+        title: "Intern".into(),
+        department: "Sales".into(),
+        status: "active",
+    });
+    s.emulator.reset_stats();
+    let newcomer = s.job(&folks).build().unwrap().run_cycle().await.unwrap();
+    assert_eq!(newcomer.users.created, 1);
+    let stats = s.emulator.stats();
+    assert_eq!(stats.count("POST", Endpoint::Users), 1, "{stats:?}");
+    assert_eq!(writes(&stats), 1, "{stats:?}");
     // A user removed from the source is disabled too.
     folks.remove(9);
     let sixth = s.job(&folks).build().unwrap().run_cycle().await.unwrap();

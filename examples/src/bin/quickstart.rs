@@ -1,7 +1,8 @@
 //! Quickstart: copy a CSV file into JSON Lines with typed values, a progress bar, a
 //! dead-letter file for the rows that do not fit, and a lookup of the result; then
-//! provision users from a CSV file into a SCIM 2.0 service (the in-process emulator),
-//! twice, to show that the second run writes nothing; then list the users of a Zoho CRM
+//! provision an HR export into a SCIM 2.0 service (the in-process emulator) with the
+//! provisioning engine, a first and a second cycle, to show that the second writes
+//! nothing; then list the users of a Zoho CRM
 //! org (the in-process Zoho emulator) and export a COQL query to CSV.
 //!
 //! Run it with `cargo run --release -p examples --bin quickstart`. It writes into
@@ -14,10 +15,10 @@ use std::sync::Arc;
 use connector_core::dead_letter::{DeadLetterEntry, JsonlDeadLetter};
 use connector_core::file::{CsvSink, CsvSource, JsonlSink, JsonlSource};
 use connector_core::type_mapping::{DataType, Field, Schema};
-use connector_core::{CopyOptions, Progress, WriteMode, copy, lookup};
+use connector_core::{CopyOptions, Progress, copy, lookup};
 use indicatif::{ProgressBar, ProgressStyle};
-use scim_client::ScimSink;
 use scim_client::emulator::{Emulator, EmulatorConfig};
+use scim_client::provisioning::{FileStore, GroupSource, JsonlLog, Mappings, ProvisioningJob};
 use zoho_crm::{UserType, ZohoSource, ZohoStream};
 
 /// The columns of `data/accounts.csv`, typed the way Salesforce describes them.
@@ -83,28 +84,41 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("   (more rows: {})", found.has_more);
 
-    println!("\n4. Provision users from a CSV file into a SCIM 2.0 service (a local emulator)");
+    println!(
+        "\n4. Provision an HR export into a SCIM 2.0 service (a local emulator), the way Entra does"
+    );
     let emulator = Emulator::start(EmulatorConfig::new()).await?;
-    let scim = emulator.client_builder().build()?;
-    let users_csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/scim_users.csv");
-    for run in ["first", "second"] {
-        // The header names SCIM attributes; the sink writes each value in its SCIM type.
-        let users = CsvSource::new(&users_csv).with_stream_name("users");
-        let options = CopyOptions::new().write_mode(WriteMode::Upsert {
-            key: vec!["userName".into()],
-        });
-        let t = copy(&users, &ScimSink::new(scim.clone()), options)
-            .await?
-            .totals();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let _ = std::fs::remove_file(out.join("provisioning-state.json")); // a fresh emulator
+    let job = ProvisioningJob::builder(
+        Arc::new(CsvSource::new(data.join("hr_people.csv")).with_stream_name("users")),
+        emulator.client_builder().build()?,
+        Mappings::from_path(&data.join("hr_to_scim.toml"))?,
+    )
+    .groups(GroupSource::UserAttribute("department".into()))
+    .store(Arc::new(FileStore::new(
+        out.join("provisioning-state.json"),
+    )))
+    .log(Arc::new(JsonlLog::append(
+        out.join("provisioning-log.jsonl"),
+    )?))
+    .build()?;
+    for name in ["first", "second"] {
+        let r = job.run_cycle().await?;
         println!(
-            "   {run} run: {} created, {} updated, {} unchanged, {} rejected (a row without userName)",
-            t.created,
-            t.updated,
-            t.unchanged,
-            t.malformed + t.rejected + t.failed
+            "   {name} cycle: users {} created, {} unchanged, {} out of scope; groups {} created; {} writes",
+            r.users.created,
+            r.users.unchanged,
+            r.users.out_of_scope,
+            r.groups.created,
+            r.users.writes() + r.groups.writes()
         );
     }
-    println!("   the service now holds {} users", emulator.user_count());
+    println!(
+        "   the service now holds {} users; the log is {}",
+        emulator.user_count(),
+        out.join("provisioning-log.jsonl").display()
+    );
 
     println!("\n5. Zoho CRM (a local emulator): list the users, export a COQL query");
     let zoho =

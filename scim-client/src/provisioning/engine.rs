@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use connector_core::state::StreamState;
 use connector_core::{Partition, ReadRequest, Source, SourceEvent, StreamInfo, SyncMode};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -154,6 +154,11 @@ pub struct ProvisioningSettings {
     pub dry_run: bool,
     /// The state is saved after this many objects (200), and at the end.
     pub save_every: usize,
+    /// When a phase creates more objects than listing the target takes pages, the
+    /// target is listed once and new objects are matched against that listing
+    /// instead of one filter request each (true). Turn it off for a target whose
+    /// listing is incomplete or costly.
+    pub list_to_match: bool,
 }
 
 impl Default for ProvisioningSettings {
@@ -170,6 +175,7 @@ impl Default for ProvisioningSettings {
             full_cycle_every: Duration::from_secs(24 * 3_600),
             dry_run: false,
             save_every: 200,
+            list_to_match: true,
         }
     }
 }
@@ -524,6 +530,24 @@ struct Done {
     entry: LogEntry,
     /// The target refused the credentials: stop the cycle.
     stop: Option<ScimError>,
+}
+
+/// What every write of a phase shares.
+struct Ctx {
+    /// Source user id to SCIM id, for group members.
+    user_ids: HashMap<String, String>,
+    /// The target's objects by matching attribute and value, when listing them was
+    /// cheaper than one lookup per new object.
+    index: Option<MatchIndex>,
+}
+
+/// Matching target, then the value folded to lower case, then the objects having it.
+type MatchIndex = HashMap<String, HashMap<String, Vec<Value>>>;
+
+/// Matching values compare ignoring case, as SCIM compares `userName`, e-mails and
+/// group names (`caseExact: false`).
+fn fold(value: &str) -> String {
+    value.to_lowercase()
 }
 
 /// Requests and responses of an on-demand run.
@@ -1596,19 +1620,29 @@ impl Inner {
         };
         self.report_progress(cycle, phase, 0, total);
         // Group membership needs the users' SCIM ids.
-        let user_ids: Arc<HashMap<String, String>> = Arc::new(
-            state
-                .users
-                .iter()
-                .filter(|(_, o)| o.status == ObjectStatus::Active)
-                .filter_map(|(sid, o)| Some((sid.clone(), o.target_id.clone()?)))
-                .collect(),
-        );
+        let user_ids = state
+            .users
+            .iter()
+            .filter(|(_, o)| o.status == ObjectStatus::Active)
+            .filter_map(|(sid, o)| Some((sid.clone(), o.target_id.clone()?)))
+            .collect();
+        let creates = plans
+            .iter()
+            .filter(|p| {
+                p.op == Op::Create || p.prev.as_ref().is_some_and(|o| o.target_id.is_none())
+            })
+            .count();
+        let index = if creates > 0 && trace_to.is_none() && self.settings.list_to_match {
+            self.match_index(kind, creates).await
+        } else {
+            None
+        };
+        let ctx = Arc::new(Ctx { user_ids, index });
         let mut results = futures::stream::iter(plans)
             .map(|plan| {
-                let user_ids = user_ids.clone();
+                let ctx = ctx.clone();
                 let trace_to = trace_to.clone();
-                async move { self.write(cycle, plan, &user_ids, &trace_to).await }
+                async move { self.write(cycle, plan, &ctx, &trace_to).await }
             })
             .buffer_unordered(self.settings.concurrency.max(1));
         let mut done = 0usize;
@@ -1673,16 +1707,10 @@ impl Inner {
     }
 
     /// Writes one object and says what became of it.
-    async fn write(
-        &self,
-        cycle: u64,
-        plan: Plan,
-        user_ids: &HashMap<String, String>,
-        trace_to: &Trace,
-    ) -> Done {
+    async fn write(&self, cycle: u64, plan: Plan, ctx: &Ctx, trace_to: &Trace) -> Done {
         let result = match plan.op {
-            Op::Create => self.create(&plan, user_ids, trace_to).await,
-            Op::Update => self.update(&plan, user_ids, trace_to).await,
+            Op::Create => self.create(&plan, ctx, trace_to).await,
+            Op::Update => self.update(&plan, ctx, trace_to).await,
             Op::Disable => self.disable(&plan, trace_to).await,
             Op::Delete => self.delete(&plan, trace_to).await,
         };
@@ -1803,12 +1831,52 @@ impl Inner {
         (attributes, Some(members.unwrap_or_default()))
     }
 
+    /// Lists the target's objects once and indexes them by every matching attribute,
+    /// when that takes fewer requests than one lookup per new object (an initial
+    /// cycle). `None` when it would not pay, or when listing fails (each object is
+    /// then looked up on its own).
+    async fn match_index(&self, kind: ObjectKind, creates: usize) -> Option<MatchIndex> {
+        const PAGE: u64 = 500;
+        let mapping = self.mapping(kind)?;
+        let total = self.endpoint(kind).count(None).await.ok()?;
+        let pages = usize::try_from(total.div_ceil(PAGE)).unwrap_or(usize::MAX);
+        if creates <= pages.saturating_add(1) {
+            return None;
+        }
+        let mut query = ListQuery::new().page_size(PAGE);
+        if kind == ObjectKind::Group {
+            query = query.excluded_attributes(["members"]);
+        }
+        let all: Vec<Value> = match self.endpoint(kind).list(query).try_collect().await {
+            Ok(all) => all,
+            Err(e) => {
+                tracing::warn!(target: "scim_client::provisioning", error = %e, "listing the target to match failed; matching one by one");
+                return None;
+            }
+        };
+        let mut index = MatchIndex::new();
+        for m in mapping.matching() {
+            let Some(path) = self.paths.get(&m.target) else {
+                continue;
+            };
+            let by = index.entry(m.target.clone()).or_default();
+            for resource in &all {
+                if let Some(value) = path.get(resource).and_then(text_of) {
+                    by.entry(fold(&value)).or_default().push(resource.clone());
+                }
+            }
+        }
+        tracing::debug!(target: "scim_client::provisioning", objects = all.len(), "matching against a listing of the target");
+        Some(index)
+    }
+
     /// Finds the target object matching `desired` on the matching attributes, in
     /// precedence order.
     async fn find_match(
         &self,
         kind: ObjectKind,
         desired: &BTreeMap<String, Value>,
+        ctx: &Ctx,
         trace_to: &Trace,
     ) -> Result<Option<(Value, String)>, Problem> {
         let Some(mapping) = self.mapping(kind) else {
@@ -1820,6 +1888,24 @@ impl Inner {
                 continue;
             };
             tried = true;
+            if let Some(index) = &ctx.index {
+                match index.get(&m.target).and_then(|by| by.get(&fold(&value))) {
+                    None => continue,
+                    Some(found) if found.len() == 1 => {
+                        return Ok(Some((found[0].clone(), m.target.clone())));
+                    }
+                    Some(found) => {
+                        return Err(Problem::Object(LogError {
+                            code: "AMBIGUOUS_MATCH".into(),
+                            message: format!(
+                                "{} target objects have {} {value:?}",
+                                found.len(),
+                                m.target
+                            ),
+                        }));
+                    }
+                }
+            }
             let filter = format!("{} eq {}", m.target, json!(value));
             let mut query = ListQuery::new().filter(&filter).page_size(2);
             if kind == ObjectKind::Group {
@@ -1861,7 +1947,7 @@ impl Inner {
     async fn create(
         &self,
         plan: &Plan,
-        user_ids: &HashMap<String, String>,
+        ctx: &Ctx,
         trace_to: &Trace,
     ) -> Result<(Option<ObjectState>, LogEntry), Problem> {
         let kind = plan.kind;
@@ -1871,9 +1957,11 @@ impl Inner {
         let always = self
             .desired(kind, &plan.source, false)
             .map_err(Problem::Object)?;
-        let (on_create, members) = self.split_members(kind, on_create, user_ids);
-        let (always, _) = self.split_members(kind, always, user_ids);
-        if let Some((existing, matched_on)) = self.find_match(kind, &on_create, trace_to).await? {
+        let (on_create, members) = self.split_members(kind, on_create, &ctx.user_ids);
+        let (always, _) = self.split_members(kind, always, &ctx.user_ids);
+        if let Some((existing, matched_on)) =
+            self.find_match(kind, &on_create, ctx, trace_to).await?
+        {
             let id = existing
                 .get("id")
                 .and_then(Value::as_str)
@@ -2077,20 +2165,20 @@ impl Inner {
     async fn update(
         &self,
         plan: &Plan,
-        user_ids: &HashMap<String, String>,
+        ctx: &Ctx,
         trace_to: &Trace,
     ) -> Result<(Option<ObjectState>, LogEntry), Problem> {
         let kind = plan.kind;
         let Some(prev) = plan.prev.clone() else {
-            return self.create(plan, user_ids, trace_to).await;
+            return self.create(plan, ctx, trace_to).await;
         };
         let Some(id) = prev.target_id.clone() else {
-            return self.create(plan, user_ids, trace_to).await;
+            return self.create(plan, ctx, trace_to).await;
         };
         let desired = self
             .desired(kind, &plan.source, false)
             .map_err(Problem::Object)?;
-        let (desired, members) = self.split_members(kind, desired, user_ids);
+        let (desired, members) = self.split_members(kind, desired, &ctx.user_ids);
         let mut changed = Vec::new();
         let mut pending = Vec::new();
         let reenable = prev.status != ObjectStatus::Active;
@@ -2147,7 +2235,7 @@ impl Inner {
                 // Deleted in the target behind our back: provision it again.
                 let mut again = plan.clone();
                 again.prev = None;
-                return self.create(&again, user_ids, trace_to).await;
+                return self.create(&again, ctx, trace_to).await;
             }
             return Err(e.into());
         }
@@ -2161,7 +2249,7 @@ impl Inner {
                 if is_not_found(&e) {
                     let mut again = plan.clone();
                     again.prev = None;
-                    return self.create(&again, user_ids, trace_to).await;
+                    return self.create(&again, ctx, trace_to).await;
                 }
                 return Err(e.into());
             }
