@@ -684,3 +684,96 @@ async fn the_log_is_written_as_json_lines() {
             .all(|e| e.action == Action::Create && e.target_id.is_some())
     );
 }
+
+/// A source with a cursor (`modified`): cycles after the first read only what changed.
+fn incremental_source(people: &[(usize, &str, i64)]) -> Arc<MemorySource> {
+    let schema = Schema::new(vec![
+        Field::new("id", DataType::String),
+        Field::new("email", DataType::String),
+        Field::new("first", DataType::String),
+        Field::new("last", DataType::String),
+        Field::new("title", DataType::String),
+        Field::new("status", DataType::String),
+        Field::new("modified", DataType::Int64),
+    ]);
+    let records = people
+        .iter()
+        .map(|(id, title, modified)| {
+            Record::new(vec![
+                Value::String(id.to_string()),
+                Value::String(format!("user{id}@example.com")),
+                Value::String(format!("First{id}")),
+                Value::String(format!("Last{id}")),
+                Value::String((*title).into()),
+                Value::String("active".into()),
+                Value::Int64(*modified),
+            ])
+        })
+        .collect();
+    Arc::new(MemorySource::new().with_stream(
+        StreamInfo::new("users", schema).with_cursor("modified"),
+        records,
+    ))
+}
+
+#[tokio::test]
+async fn a_source_with_a_cursor_is_read_incrementally_after_the_first_cycle() {
+    let s = Setup::new().await;
+    let mut people: Vec<(usize, &str, i64)> = (0..10).map(|i| (i, "Engineer", i as i64)).collect();
+    let job = |people: &[(usize, &str, i64)]| {
+        ProvisioningJob::builder(
+            incremental_source(people),
+            client(&s.emulator),
+            Mappings::from_toml_str(MAPPING).unwrap(),
+        )
+        .store(s.store.clone())
+        .build()
+        .unwrap()
+    };
+    let first = job(&people).run_cycle().await.unwrap();
+    assert_eq!(
+        (first.kind, first.read, first.users.created),
+        (CycleKind::Initial, 10, 10)
+    );
+    people[3] = (3, "Architect", 42);
+    let second = job(&people).run_cycle().await.unwrap();
+    assert_eq!(second.kind, CycleKind::Incremental);
+    assert_eq!(second.read, 1, "only the changed record is read");
+    assert_eq!(second.users.updated, 1);
+    assert_eq!(s.user(3)["title"], "Architect");
+    let third = job(&people).run_cycle().await.unwrap();
+    assert_eq!((third.read, third.users.writes()), (0, 0));
+}
+
+#[tokio::test]
+async fn run_keeps_cycling_until_shut_down() {
+    let s = Setup::new().await;
+    let job = s
+        .job(&people(3))
+        .configure(|c| c.interval = Duration::from_millis(20))
+        .build()
+        .unwrap();
+    job.run(tokio::time::sleep(Duration::from_millis(400)))
+        .await;
+    let state = job.state().await.unwrap();
+    assert!(state.cycles_completed >= 2, "{}", state.cycles_completed);
+    assert_eq!(s.emulator.users().len(), 3);
+}
+
+#[tokio::test]
+async fn groups_from_an_unknown_user_field_are_refused_before_any_write() {
+    let s = Setup::new().await;
+    let err = s
+        .job(&people(3))
+        .groups(GroupSource::UserAttribute("team".into()))
+        .build()
+        .unwrap()
+        .run_cycle()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ProvisioningError::Config(ref m) if m.contains("`team`")),
+        "{err}"
+    );
+    assert_eq!(writes(&s.emulator.stats()), 0);
+}

@@ -313,6 +313,9 @@ pub struct OnDemandReport {
     pub entries: Vec<LogEntry>,
 }
 
+/// The state file of a job built without [`ProvisioningJobBuilder::store`].
+pub const DEFAULT_STATE_FILE: &str = "provisioning-state.json";
+
 /// The most members an on-demand group may have (Entra's limit).
 pub const ON_DEMAND_MAX_MEMBERS: usize = 5;
 
@@ -371,8 +374,8 @@ impl ProvisioningJobBuilder {
         self
     }
 
-    /// Where the state is kept (required: a [`FileStore`](super::FileStore) for a
-    /// real job).
+    /// Where the state is kept: by default a [`FileStore`](super::FileStore) at
+    /// [`DEFAULT_STATE_FILE`] in the current directory.
     #[must_use]
     pub fn store(mut self, store: Arc<dyn ProvisioningStore>) -> Self {
         self.store = Some(store);
@@ -403,9 +406,9 @@ impl ProvisioningJobBuilder {
     /// The job. The mappings' targets are checked here; their source fields are
     /// checked against the source's schema before the first request of each cycle.
     pub fn build(self) -> Result<ProvisioningJob, ProvisioningError> {
-        let store = self.store.ok_or_else(|| {
-            ProvisioningError::Config("a provisioning job needs a state store".into())
-        })?;
+        let store = self.store.unwrap_or_else(|| {
+            Arc::new(super::state::FileStore::new(DEFAULT_STATE_FILE)) as Arc<dyn ProvisioningStore>
+        });
         if matches!(self.groups, GroupSource::None)
             && self.settings.assignment == Assignment::GroupMembers
         {
@@ -1054,7 +1057,7 @@ impl Inner {
         self.mappings
             .users
             .validate(&users_info.schema)
-            .map_err(|e| ProvisioningError::Mapping(Box::new(e.to_string())))?;
+            .map_err(|e| ProvisioningError::Mapping(Box::new(e)))?;
         let group_info = match &self.groups {
             GroupSource::Stream(name) => Some(self.stream_info(name).await?),
             _ => None,
@@ -1062,7 +1065,10 @@ impl Inner {
         if let (Some(info), Some(mapping)) = (&group_info, &self.mappings.groups) {
             mapping
                 .validate(&info.schema)
-                .map_err(|e| ProvisioningError::Mapping(Box::new(e.to_string())))?;
+                .map_err(|e| ProvisioningError::Mapping(Box::new(e)))?;
+        }
+        if let GroupSource::UserAttribute(attr) = &self.groups {
+            self.check_derived_groups(attr, &users_info.schema)?;
         }
 
         let full_due = state
@@ -1386,6 +1392,38 @@ impl Inner {
         report.finished = now();
         self.report_progress(cycle, Phase::Done, 1, 1);
         Ok(report)
+    }
+
+    /// Groups derived from a user field need that field, and a group mapping that
+    /// reads only `id`, `displayName` and `members`.
+    fn check_derived_groups(
+        &self,
+        attr: &str,
+        users: &type_mapping::Schema,
+    ) -> Result<(), ProvisioningError> {
+        let known = users.fields.iter().any(|f| {
+            f.name.eq_ignore_ascii_case(attr)
+                || attr
+                    .split_once('.')
+                    .is_some_and(|(head, _)| f.name.eq_ignore_ascii_case(head))
+        });
+        if !known {
+            return Err(ProvisioningError::Config(format!(
+                "groups come from the user field `{attr}`, which the users stream does not have"
+            )));
+        }
+        if let Some(mapping) = &self.mappings.groups {
+            use type_mapping::{DataType, Field, Schema};
+            let derived = Schema::new(vec![
+                Field::new("id", DataType::String),
+                Field::new("displayName", DataType::String),
+                Field::new("members", DataType::Json),
+            ]);
+            mapping
+                .validate(&derived)
+                .map_err(|e| ProvisioningError::Mapping(Box::new(e)))?;
+        }
+        Ok(())
     }
 
     /// Groups derived from a user field: one per distinct value, with the in-scope
@@ -2492,7 +2530,7 @@ impl Inner {
         self.mappings
             .users
             .validate(&users_info.schema)
-            .map_err(|e| ProvisioningError::Mapping(Box::new(e.to_string())))?;
+            .map_err(|e| ProvisioningError::Mapping(Box::new(e)))?;
         let users = self.import(&users_info, None, cycle).await?;
         let find_user = |sid: &str| {
             users

@@ -69,9 +69,9 @@ pub mod scope;
 pub mod state;
 
 pub use engine::{
-    ActionCounts, Assignment, CycleKind, CycleOutcome, CycleReport, EscrowPolicy, GroupSource,
-    ON_DEMAND_MAX_MEMBERS, OnDemandReport, ProvisioningJob, ProvisioningJobBuilder,
-    ProvisioningSettings, QuarantinePolicy, Step,
+    ActionCounts, Assignment, CycleKind, CycleOutcome, CycleReport, DEFAULT_STATE_FILE,
+    EscrowPolicy, GroupSource, ON_DEMAND_MAX_MEMBERS, OnDemandReport, ProvisioningJob,
+    ProvisioningJobBuilder, ProvisioningSettings, QuarantinePolicy, Step,
 };
 pub use log::{
     Action, JsonlLog, LogEntry, LogError, MemoryLog, MemoryNotifier, ModifiedProperty, NoLog,
@@ -90,7 +90,7 @@ pub enum ProvisioningError {
     Config(String),
     /// A mapping does not fit the source (an unknown field, a bad expression).
     #[error("provisioning mapping: {0}")]
-    Mapping(Box<String>),
+    Mapping(Box<mapping::MappingError>),
     /// The source failed.
     #[error("provisioning source: {0}")]
     Source(Box<connector_core::ConnectorError>),
