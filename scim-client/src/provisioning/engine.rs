@@ -1045,14 +1045,6 @@ impl Inner {
         let cycle = state.cycles_completed + 1;
         let dry_run = self.settings.dry_run;
 
-        // Test connection: bad credentials quarantine the job.
-        if let Err(e) = self.client.test_connection().await {
-            if matches!(e.status(), Some(401 | 403)) {
-                return self.quarantine_credentials(state, cycle, started, &e).await;
-            }
-            return Err(ProvisioningError::Target(Box::new(e)));
-        }
-
         let users_info = self.stream_info(&self.users_stream).await?;
         self.mappings
             .users
@@ -1069,6 +1061,15 @@ impl Inner {
         }
         if let GroupSource::UserAttribute(attr) = &self.groups {
             self.check_derived_groups(attr, &users_info.schema)?;
+        }
+
+        // The mappings fit the source; now the target: bad credentials quarantine the
+        // job.
+        if let Err(e) = self.client.test_connection().await {
+            if matches!(e.status(), Some(401 | 403)) {
+                return self.quarantine_credentials(state, cycle, started, &e).await;
+            }
+            return Err(ProvisioningError::Target(Box::new(e)));
         }
 
         let full_due = state
