@@ -420,6 +420,10 @@ impl Store {
         if let Some(slot) = self.find_unique(object, field, value) {
             return Some(slot);
         }
+        // A unique field's index holds every live value: no need to scan.
+        if schema.objects[object].fields[field].unique {
+            return None;
+        }
         self.tables[object].slots.iter().position(|r| {
             r.as_ref().is_some_and(|r| {
                 !is_deleted(r)
