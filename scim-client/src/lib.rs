@@ -46,11 +46,13 @@
 //! - [`error`]: errors typed by the server's `scimType`, tolerant of non-SCIM bodies.
 //! - [`sink`]: users and groups as a connector-core `Sink`, matched on an attribute
 //!   and updated with only what changed.
+//! - [`provisioning`]: an automatic provisioning engine like Microsoft Entra's: the
+//!   users and groups of any connector-core `Source` kept in sync with a SCIM service,
+//!   with attribute mappings and expressions (from code, JSON or TOML), matching and
+//!   scoping, incremental cycles, escrow, quarantine, an accidental-deletion threshold,
+//!   dry runs, on-demand provisioning and a provisioning log.
 //! - `emulator` (feature `emulator`, also the `scim-emulator` binary): a SCIM server in
 //!   memory, strict by default, with switchable Entra and Okta tolerance and faults.
-//!
-//! The automatic provisioning engine (scoping, cycles, escrow, quarantine) is not
-//! built yet.
 
 pub mod auth;
 pub mod bulk;
