@@ -2,8 +2,10 @@
 //! dead-letter file for the rows that do not fit, and a lookup of the result; then
 //! provision an HR export into a SCIM 2.0 service (the in-process emulator) with the
 //! provisioning engine, a first and a second cycle, to show that the second writes
-//! nothing; then list the users of a Zoho CRM
-//! org (the in-process Zoho emulator) and export a COQL query to CSV.
+//! nothing; then list the users of a Zoho CRM org (the in-process Zoho emulator) and
+//! export a COQL query to CSV; last, query Salesforce Accounts to CSV with Bulk API 2.0
+//! and upsert a CSV into Account, with the rows Salesforce rejects (the in-process
+//! Salesforce emulator).
 //!
 //! Run it with `cargo run --release -p examples --bin quickstart`. It writes into
 //! `out/quickstart/` under the current directory.
