@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::jobs::{self, Jobs, decode_locator, encode_locator, settled, write_row};
+use super::jobs::{self, Jobs, settled, write_row};
 use super::schema::F_ID;
 use super::server::{Req, Shared, csv_response, empty_response, json_response, lock};
 use super::store::{Column, WriteOp, format_job_datetime, now, resolve_column};
@@ -339,42 +339,16 @@ pub(crate) fn delete(shared: &Shared, id: &str) -> Result<Response, ApiError> {
 
 /// `GET /jobs/ingest`.
 pub(crate) fn list(shared: &Shared, req: &Req) -> Result<Response, ApiError> {
-    const PAGE: usize = 1_000;
-    let from = match req.param("queryLocator") {
-        Some(l) if !l.is_empty() && l != "null" => decode_locator(l)?,
-        _ => 0,
-    };
     let jobs = lock(&shared.jobs);
     let all: Vec<&IngestJob> = jobs
         .order
         .iter()
         .filter_map(|id| jobs.ingest.get(id))
         .collect();
-    let to = (from + PAGE).min(all.len());
-    let records: Vec<Value> = all
-        .get(from..to)
-        .unwrap_or_default()
-        .iter()
-        .map(|j| {
-            let mut v = j.info(shared, j.state(shared), false);
-            if let Value::Object(m) = &mut v {
-                m.insert("jobType".to_owned(), json!("V2Ingest"));
-            }
-            v
-        })
-        .collect();
-    let done = to >= all.len();
-    let next = (!done).then(|| {
-        format!(
-            "/services/data/v{}.0/jobs/ingest?queryLocator={}",
-            req.version,
-            encode_locator(to)
-        )
-    });
-    Ok(json_response(
-        200,
-        &json!({"done": done, "records": records, "nextRecordsUrl": next}),
-    ))
+    jobs::list_page(req, "ingest", "V2Ingest", all.len(), |i| {
+        all.get(i)
+            .map_or(Value::Null, |j| j.info(shared, j.state(shared), false))
+    })
 }
 
 /// Every uploaded row (header rows excluded), or why the uploads are not valid.

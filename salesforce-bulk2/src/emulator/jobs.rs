@@ -6,9 +6,13 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
+use axum::response::Response;
+use serde_json::{Value, json};
+
 use super::error::ApiError;
 use super::ingest::IngestJob;
 use super::query::QueryJob;
+use super::server::{Req, json_response};
 use super::store::make_id;
 
 /// Every job, by id.
@@ -114,6 +118,44 @@ pub(crate) fn write_row<'a>(
         write_cell(out, c);
     }
     out.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+}
+
+/// One page of `GET /jobs/{kind}` (1,000 jobs a page, by `queryLocator`): `info(i)`
+/// renders the `i`-th job in creation order, `count` jobs in all.
+pub(crate) fn list_page(
+    req: &Req,
+    kind: &str,
+    job_type: &str,
+    count: usize,
+    info: impl Fn(usize) -> Value,
+) -> Result<Response, ApiError> {
+    const PAGE: usize = 1_000;
+    let from = match req.param("queryLocator") {
+        Some(l) if !l.is_empty() && l != "null" => decode_locator(l)?,
+        _ => 0,
+    };
+    let to = (from + PAGE).min(count);
+    let records: Vec<Value> = (from..to)
+        .map(|i| {
+            let mut v = info(i);
+            if let Value::Object(m) = &mut v {
+                m.insert("jobType".to_owned(), json!(job_type));
+            }
+            v
+        })
+        .collect();
+    let done = to >= count;
+    let next = (!done).then(|| {
+        format!(
+            "/services/data/v{}.0/jobs/{kind}?queryLocator={}",
+            req.version,
+            encode_locator(to)
+        )
+    });
+    Ok(json_response(
+        200,
+        &json!({"done": done, "records": records, "nextRecordsUrl": next}),
+    ))
 }
 
 /// A record offset as an opaque locator (`MTAwMDA` for 10000, as Salesforce's look).

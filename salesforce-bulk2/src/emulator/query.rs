@@ -294,42 +294,16 @@ pub(crate) fn delete(shared: &Shared, id: &str) -> Result<Response, ApiError> {
 
 /// `GET /jobs/query` (`queryLocator` pages of 1,000).
 pub(crate) fn list(shared: &Shared, req: &Req) -> Result<Response, ApiError> {
-    const PAGE: usize = 1_000;
-    let from = match req.param("queryLocator") {
-        Some(l) if !l.is_empty() && l != "null" => decode_locator(l)?,
-        _ => 0,
-    };
     let jobs = lock(&shared.jobs);
     let all: Vec<&QueryJob> = jobs
         .order
         .iter()
         .filter_map(|id| jobs.query.get(id))
         .collect();
-    let to = (from + PAGE).min(all.len());
-    let records: Vec<Value> = all
-        .get(from..to)
-        .unwrap_or_default()
-        .iter()
-        .map(|j| {
-            let mut v = j.info(shared, j.state(shared), false);
-            if let Value::Object(m) = &mut v {
-                m.insert("jobType".to_owned(), json!("V2Query"));
-            }
-            v
-        })
-        .collect();
-    let done = to >= all.len();
-    let next = (!done).then(|| {
-        format!(
-            "/services/data/v{}.0/jobs/query?queryLocator={}",
-            req.version,
-            encode_locator(to)
-        )
-    });
-    Ok(json_response(
-        200,
-        &json!({"done": done, "records": records, "nextRecordsUrl": next}),
-    ))
+    jobs::list_page(req, "query", "V2Query", all.len(), |i| {
+        all.get(i)
+            .map_or(Value::Null, |j| j.info(shared, j.state(shared), false))
+    })
 }
 
 /// The finished result of a job, checked for version and state.
