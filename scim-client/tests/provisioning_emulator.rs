@@ -101,8 +101,8 @@ fn people(n: usize) -> Vec<Person> {
         .collect()
 }
 
-fn source(people: &[Person]) -> Arc<MemorySource> {
-    let records = people
+fn user_records(people: &[Person]) -> Vec<Record> {
+    people
         .iter()
         .map(|p| {
             Record::new(vec![
@@ -115,8 +115,13 @@ fn source(people: &[Person]) -> Arc<MemorySource> {
                 Value::String(p.status.into()),
             ])
         })
-        .collect();
-    Arc::new(MemorySource::new().with_stream(StreamInfo::new("users", schema()), records))
+        .collect()
+}
+
+fn source(people: &[Person]) -> Arc<MemorySource> {
+    Arc::new(
+        MemorySource::new().with_stream(StreamInfo::new("users", schema()), user_records(people)),
+    )
 }
 
 fn client(emulator: &RunningEmulator) -> ScimClient {
@@ -776,4 +781,83 @@ async fn groups_from_an_unknown_user_field_are_refused_before_any_write() {
         "{err}"
     );
     assert_eq!(s.emulator.stats().total(), 0, "not a single request");
+}
+
+#[tokio::test]
+async fn groups_from_a_source_stream_with_members_by_source_id() {
+    let s = Setup::new().await;
+    let folks = people(6);
+    let groups_schema = Schema::new(vec![
+        Field::new("id", DataType::String),
+        Field::new("displayName", DataType::String),
+        Field::new("members", DataType::String),
+    ]);
+    let group = |id: &str, name: &str, members: &str| {
+        Record::new(vec![
+            Value::String(id.into()),
+            Value::String(name.into()),
+            Value::String(members.into()),
+        ])
+    };
+    let with_groups = |rows: Vec<Record>| {
+        // The users stream of `source`, plus a groups stream.
+        Arc::new(
+            MemorySource::new()
+                .with_stream(StreamInfo::new("users", schema()), user_records(&folks))
+                .with_stream(StreamInfo::new("groups", groups_schema.clone()), rows),
+        )
+    };
+    let job = |rows: Vec<Record>| {
+        ProvisioningJob::builder(
+            with_groups(rows),
+            client(&s.emulator),
+            Mappings::from_toml_str(MAPPING).unwrap(),
+        )
+        .groups(GroupSource::Stream("groups".into()))
+        .store(s.store.clone())
+        .build()
+        .unwrap()
+    };
+    let first = job(vec![
+        group("g1", "Admins", "0;1"),
+        group("g2", "Everyone", "0;1;2;3;4;5"),
+    ])
+    .run_cycle()
+    .await
+    .unwrap();
+    assert_eq!((first.users.created, first.groups.created), (6, 2));
+    let admins = s.emulator.group_by_display_name("Admins").unwrap();
+    let ids: Vec<&str> = admins["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["value"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = ["0", "1"]
+        .iter()
+        .map(|i| {
+            s.user(i.parse().unwrap())["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert!(
+        expected.iter().all(|e| ids.contains(&e.as_str())),
+        "{ids:?}"
+    );
+
+    // Admins loses user 1 and gains user 2; Everyone leaves the source: deleted.
+    s.emulator.reset_stats();
+    let second = job(vec![group("g1", "Admins", "0;2")])
+        .run_cycle()
+        .await
+        .unwrap();
+    assert_eq!(second.groups.updated, 1, "{second:?}");
+    assert_eq!(second.groups.deleted, 1, "{second:?}");
+    assert_eq!(s.emulator.stats().count("PATCH", Endpoint::Groups), 2);
+    assert!(s.emulator.group_by_display_name("Everyone").is_none());
+    let admins = s.emulator.group_by_display_name("Admins").unwrap();
+    assert_eq!(admins["members"].as_array().unwrap().len(), 2);
 }

@@ -1101,7 +1101,7 @@ impl Inner {
                 cycle,
             )
             .await?;
-        let groups_read = match &group_info {
+        let mut groups_read = match &group_info {
             Some(info) => {
                 let inc = if incremental {
                     state.watermarks.get(info.id.name.as_str())
@@ -1148,7 +1148,7 @@ impl Inner {
         let users_full = !incremental;
         let group_rows: Option<Vec<Map<String, Value>>> = match &self.groups {
             GroupSource::None => None,
-            GroupSource::Stream(_) => groups_read.as_ref().map(|g| g.rows.clone()),
+            GroupSource::Stream(_) => groups_read.as_mut().map(|g| std::mem::take(&mut g.rows)),
             GroupSource::UserAttribute(attr) => Some(self.derive_groups(attr, &users.rows)),
         };
         // Assignment through groups: members of any in-scope group.
