@@ -229,6 +229,77 @@ pub(crate) fn same(desired: &Value, current: Option<&Value>) -> bool {
     }
 }
 
+/// The multi-valued item a path's value lives in (`emails[type eq "work"]`).
+pub(crate) fn item_of(path: &FieldPath) -> FieldPath {
+    FieldPath {
+        sub: None,
+        ..path.clone()
+    }
+}
+
+/// Whether two paths write into the same typed item.
+pub(crate) fn same_item(a: &FieldPath, b: &FieldPath) -> bool {
+    a.type_filter.is_some()
+        && a.urn == b.urn
+        && a.attr.eq_ignore_ascii_case(&b.attr)
+        && a.type_filter.as_deref().map(str::to_ascii_lowercase)
+            == b.type_filter.as_deref().map(str::to_ascii_lowercase)
+}
+
+/// PATCH operations setting (or, for `None`, removing) each path. A value inside a
+/// typed item that does not exist yet (`emails[type eq "work"].value` on a user
+/// without a work e-mail) is added as a new item: RFC 7644 answers `replace` on a
+/// filter that matches nothing with `noTarget`. Values of one new item go together.
+pub(crate) fn patch_ops(
+    changes: &[(&FieldPath, Option<&Value>)],
+    item_exists: impl Fn(&FieldPath) -> bool,
+) -> Vec<Value> {
+    let mut ops = Vec::new();
+    let mut new_items: Vec<(&FieldPath, Map<String, Value>)> = Vec::new();
+    for (path, value) in changes {
+        match value {
+            Some(value) if path.type_filter.is_some() && !item_exists(path) => {
+                let at = match new_items.iter().position(|(p, _)| same_item(p, path)) {
+                    Some(i) => i,
+                    None => {
+                        let mut item = Map::new();
+                        item.insert(
+                            "type".into(),
+                            Value::String(path.type_filter.clone().unwrap_or_default()),
+                        );
+                        new_items.push((path, item));
+                        new_items.len() - 1
+                    }
+                };
+                let Some((_, slot)) = new_items.get_mut(at) else {
+                    continue;
+                };
+                match (&path.sub, value) {
+                    (Some(sub), v) => {
+                        slot.insert(sub.clone(), (*v).clone());
+                    }
+                    (None, Value::Object(fields)) => slot.extend(fields.clone()),
+                    (None, _) => {}
+                }
+            }
+            Some(value) => {
+                ops.push(json!({ "op": "replace", "path": path.patch_path(), "value": value }));
+            }
+            None => ops.push(json!({ "op": "remove", "path": path.patch_path() })),
+        }
+    }
+    for (path, item) in new_items {
+        let mut target = String::new();
+        if let Some(urn) = &path.urn {
+            target.push_str(urn);
+            target.push(':');
+        }
+        target.push_str(&path.attr);
+        ops.push(json!({ "op": "add", "path": target, "value": [item] }));
+    }
+    ops
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +371,44 @@ mod tests {
         assert!(same(&json!(false), Some(&json!("False"))));
         assert!(same(&json!(1), Some(&json!(1.0))));
         assert!(!same(&json!("a"), None));
+    }
+
+    #[test]
+    fn patch_ops_add_a_missing_typed_item_and_replace_an_existing_one() {
+        let existing = json!({
+            "userName": "a",
+            "emails": [{ "type": "work", "value": "old@example.com" }]
+        });
+        let email = FieldPath::parse("emails[type eq \"work\"].value").unwrap();
+        let street = FieldPath::parse("addresses[type eq \"work\"].streetAddress").unwrap();
+        let city = FieldPath::parse("addresses[type eq \"work\"].locality").unwrap();
+        let title = FieldPath::parse("title").unwrap();
+        let (e, st, c, t) = (
+            json!("new@example.com"),
+            json!("1 Main St"),
+            json!("Springfield"),
+            json!("Boss"),
+        );
+        let ops = patch_ops(
+            &[
+                (&email, Some(&e)),
+                (&street, Some(&st)),
+                (&city, Some(&c)),
+                (&title, Some(&t)),
+            ],
+            |p| item_of(p).get(&existing).is_some(),
+        );
+        assert_eq!(
+            ops,
+            vec![
+                json!({ "op": "replace", "path": "emails[type eq \"work\"].value", "value": "new@example.com" }),
+                json!({ "op": "replace", "path": "title", "value": "Boss" }),
+                json!({ "op": "add", "path": "addresses", "value": [
+                    { "type": "work", "streetAddress": "1 Main St", "locality": "Springfield" }
+                ] }),
+            ]
+        );
+        let removed = patch_ops(&[(&title, None)], |_| true);
+        assert_eq!(removed, vec![json!({ "op": "remove", "path": "title" })]);
     }
 }

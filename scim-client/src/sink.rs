@@ -37,7 +37,7 @@ use type_mapping::Schema;
 use crate::client::{ListQuery, ScimClient};
 use crate::error::ScimError;
 use crate::model::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, USER_SCHEMA};
-use crate::resource_path::{FieldPath, as_boolean, get_ci, same};
+use crate::resource_path::{FieldPath, as_boolean, get_ci, item_of, patch_ops, same};
 
 /// Which resource type a stream is written to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -452,7 +452,7 @@ impl Shared {
         existing: &Value,
     ) -> Result<WriteAction, Problem> {
         let desired_value = Value::Object(desired.clone());
-        let mut ops = Vec::new();
+        let mut pending = Vec::new();
         let mut member_changes = None;
         for path in &self.paths {
             let Some(want) = path.get(&desired_value) else {
@@ -487,8 +487,10 @@ impl Shared {
             if path.is_plain("schemas") || same(want, path.get(existing)) {
                 continue;
             }
-            ops.push(json!({ "op": "replace", "path": path.patch_path(), "value": want }));
+            pending.push((path, Some(want)));
         }
+        // A value in a typed item the resource lacks is added as a new item.
+        let ops = patch_ops(&pending, |p| item_of(p).get(existing).is_some());
         if ops.is_empty() && member_changes.is_none() {
             return Ok(WriteAction::Unchanged);
         }

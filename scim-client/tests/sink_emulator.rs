@@ -128,6 +128,34 @@ async fn a_second_run_writes_nothing_and_a_change_is_one_patch() {
 }
 
 #[tokio::test]
+async fn a_work_email_is_added_to_a_user_that_has_none() {
+    // The strict emulator answers `replace` on a filter that matches nothing with
+    // noTarget (RFC 7644); the sink must add the item instead.
+    let emulator = Emulator::start(EmulatorConfig::new()).await.unwrap();
+    client(&emulator)
+        .resources("Users")
+        .create(&serde_json::json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "u1@example.com",
+            "title": "Engineer"
+        }))
+        .await
+        .unwrap();
+    let source = MemorySource::new().with_stream(users(), rows(2, "Engineer"));
+    let options = CopyOptions::new().write_mode(WriteMode::Upsert {
+        key: vec!["userName".into()],
+    });
+    let t = copy(&source, &ScimSink::new(client(&emulator)), options)
+        .await
+        .unwrap()
+        .totals();
+    assert_eq!((t.created, t.updated, t.rejected), (1, 1, 0));
+    let u1 = emulator.user_by_user_name("u1@example.com").unwrap();
+    assert_eq!(u1["emails"][0]["type"], "work");
+    assert_eq!(u1["emails"][0]["value"], "u1@corp.example");
+}
+
+#[tokio::test]
 async fn rejections_carry_the_servers_scim_type_and_the_copy_goes_on() {
     let emulator = Emulator::start(EmulatorConfig::new()).await.unwrap();
     let sink = ScimSink::new(client(&emulator));

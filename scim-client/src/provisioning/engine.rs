@@ -25,7 +25,7 @@ use super::state::{
 use crate::client::{ListQuery, ScimClient};
 use crate::error::ScimError;
 use crate::model::{ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA, PATCH_OP_SCHEMA, USER_SCHEMA};
-use crate::resource_path::{FieldPath, as_boolean, same};
+use crate::resource_path::{FieldPath, as_boolean, item_of, patch_ops, same, same_item};
 
 /// Which source users are provisioned, before the scoping filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -2721,75 +2721,4 @@ fn attributes_differ(
         || a.iter()
             .zip(&b)
             .any(|((ka, va), (kb, vb))| ka != kb || !same(vb, Some(va)))
-}
-
-/// The multi-valued item a path's value lives in (`emails[type eq "work"]`).
-fn item_of(path: &FieldPath) -> FieldPath {
-    FieldPath {
-        sub: None,
-        ..path.clone()
-    }
-}
-
-/// Whether two paths write into the same typed item.
-fn same_item(a: &FieldPath, b: &FieldPath) -> bool {
-    a.type_filter.is_some()
-        && a.urn == b.urn
-        && a.attr.eq_ignore_ascii_case(&b.attr)
-        && a.type_filter.as_deref().map(str::to_ascii_lowercase)
-            == b.type_filter.as_deref().map(str::to_ascii_lowercase)
-}
-
-/// PATCH operations setting (or, for `None`, removing) each path. A value inside a
-/// typed item that does not exist yet (`emails[type eq "work"].value` on a user
-/// without a work e-mail) is added as a new item: RFC 7644 answers `replace` on a
-/// filter that matches nothing with `noTarget`. Values of one new item go together.
-fn patch_ops(
-    changes: &[(&FieldPath, Option<&Value>)],
-    item_exists: impl Fn(&FieldPath) -> bool,
-) -> Vec<Value> {
-    let mut ops = Vec::new();
-    let mut new_items: Vec<(&FieldPath, Map<String, Value>)> = Vec::new();
-    for (path, value) in changes {
-        match value {
-            Some(value) if path.type_filter.is_some() && !item_exists(path) => {
-                let at = match new_items.iter().position(|(p, _)| same_item(p, path)) {
-                    Some(i) => i,
-                    None => {
-                        let mut item = Map::new();
-                        item.insert(
-                            "type".into(),
-                            Value::String(path.type_filter.clone().unwrap_or_default()),
-                        );
-                        new_items.push((path, item));
-                        new_items.len() - 1
-                    }
-                };
-                let Some((_, slot)) = new_items.get_mut(at) else {
-                    continue;
-                };
-                match (&path.sub, value) {
-                    (Some(sub), v) => {
-                        slot.insert(sub.clone(), (*v).clone());
-                    }
-                    (None, Value::Object(fields)) => slot.extend(fields.clone()),
-                    (None, _) => {}
-                }
-            }
-            Some(value) => {
-                ops.push(json!({ "op": "replace", "path": path.patch_path(), "value": value }));
-            }
-            None => ops.push(json!({ "op": "remove", "path": path.patch_path() })),
-        }
-    }
-    for (path, item) in new_items {
-        let mut target = String::new();
-        if let Some(urn) = &path.urn {
-            target.push_str(urn);
-            target.push(':');
-        }
-        target.push_str(&path.attr);
-        ops.push(json!({ "op": "add", "path": target, "value": [item] }));
-    }
-    ops
 }
