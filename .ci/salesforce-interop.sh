@@ -11,10 +11,10 @@ venv=${1:?usage: .ci/salesforce-interop.sh VENV_DIR}
 
 if ! "$venv/bin/python" -c 'import simple_salesforce' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'simple-salesforce==1.12.10'
+  "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check 'simple-salesforce==1.12.10'
 fi
 
-cargo build --quiet -p salesforce-bulk2 --features emulator --bin salesforce-emulator
+cargo build --quiet --workspace --bin salesforce-emulator
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 emulator="$target_dir/debug/salesforce-emulator"
 

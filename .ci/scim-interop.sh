@@ -10,7 +10,7 @@ venv=${1:?usage: .ci/scim-interop.sh VENV_DIR}
 
 if [ ! -x "$venv/bin/scim2-server" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'scim2-server==0.8.3'
+  "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check 'scim2-server==0.8.3'
 fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
@@ -36,6 +36,6 @@ fi
 echo "scim2-server $("$venv/bin/pip" show scim2-server | awk '/^Version/{print $2}') on 127.0.0.1:$port"
 
 SCIM2_SERVER_URL="http://127.0.0.1:$port" SCIM2_SERVER_TOKEN="$token" \
-  timeout 600 cargo test -p scim-client --test interop_scim2_server -- --ignored
+  timeout 600 cargo test --workspace --test interop_scim2_server -- --ignored
 SCIM2_SERVER_URL="http://127.0.0.1:$port" SCIM2_SERVER_TOKEN="$token" \
-  timeout 600 cargo test -p examples --test provisioning_zoho_scim2_server -- --ignored
+  timeout 600 cargo test --workspace --test provisioning_zoho_scim2_server -- --ignored

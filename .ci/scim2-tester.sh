@@ -16,11 +16,11 @@ shift
 
 if [ ! -x "$venv/bin/scim2" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+  "$venv/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check \
     'scim2-tester==0.5.2' 'scim2-cli==0.6.0' 'scim2-client[httpx2]==0.13.2'
 fi
 
-cargo build --quiet -p scim-client --features emulator --bin scim-emulator
+cargo build --quiet --workspace --bin scim-emulator
 target_dir=$(cargo metadata --format-version 1 --no-deps |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
 emulator="$target_dir/debug/scim-emulator"
