@@ -6,7 +6,8 @@
 //!    the raw download of the same pages (bytes counted, nothing parsed), and the peak
 //!    RSS of N rows against N/10 rows (each in a child process of its own);
 //! b. the same query through simple-salesforce's `SFBulk2Handler` (each page parsed
-//!    with `csv.reader`): throughput and peak RSS ratios;
+//!    with `csv.reader`): throughput and peak RSS ratios, for this crate reading the
+//!    locator chain and reading `resultPages` 4 at once;
 //! c. parallel `resultPages` (5 at once) against the sequential locator chain, with
 //!    per-page latency injected in the emulator;
 //! d. an upsert of N rows from a CSV file by external id (`copy(CsvSource,
@@ -449,10 +450,22 @@ async fn main() -> Res<()> {
                 py_rows / py_secs,
                 mib(py_hwm)
             );
+            let py_rate = py_rows / py_secs;
             println!(
-                "   this crate: {:.1}x the throughput (aim >= 10x), {:.2}x the memory (aim <= 0.2x)",
-                rate / (py_rows / py_secs),
+                "   this crate, locator chain:   {:.1}x the throughput (aim >= 10x), {:.2}x the memory (aim <= 0.2x)",
+                rate / py_rate,
                 hwm / py_hwm
+            );
+            let (n4, secs4, hwm4) = run_child(&["typed", &base, "0", "4"])?;
+            if n4 as u64 != rows {
+                return Err(format!("resultPages read {n4} rows").into());
+            }
+            println!(
+                "   this crate, resultPages 4 at once: {:>10.0} records/s ({secs4:.2} s), peak RSS {:.1} MiB: {:.1}x the throughput, {:.2}x the memory",
+                n4 / secs4,
+                mib(hwm4),
+                (n4 / secs4) / py_rate,
+                hwm4 / py_hwm
             );
         }
     }

@@ -89,13 +89,19 @@ impl CsvFeeder {
 }
 
 /// Splits a parsed record into `&str` cells; `None` when a cell is not UTF-8.
+///
+/// The record is checked as UTF-8 once, then cut at its field ends; a cut that falls
+/// inside a character (two cells that are only valid joined) fails too.
 pub(crate) fn cells<'a>(bytes: &'a [u8], ends: &[usize], out: &mut Vec<&'a str>) -> bool {
     out.clear();
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
     let mut start = 0;
     for &end in ends {
-        match bytes.get(start..end).map(std::str::from_utf8) {
-            Some(Ok(s)) => out.push(s),
-            _ => return false,
+        match text.get(start..end) {
+            Some(s) => out.push(s),
+            None => return false,
         }
         start = end;
     }
@@ -213,6 +219,16 @@ mod tests {
             parse_in_chunks(body.as_bytes(), 3, b'|'),
             vec![vec!["Id", "Name"], vec!["1", "x,y"]]
         );
+    }
+
+    #[test]
+    fn cells_are_utf8_each_not_only_joined() {
+        let mut out = Vec::new();
+        let euro = "€".as_bytes();
+        assert!(!cells(euro, &[1, 3], &mut out), "a cut inside a character");
+        assert!(!cells(b"ab\xff", &[1, 3], &mut out));
+        assert!(cells("aé€".as_bytes(), &[1, 3, 6], &mut out));
+        assert_eq!(out, ["a", "é", "€"]);
     }
 
     #[test]

@@ -552,7 +552,7 @@ fn results<H: RowHandler>(
                                     options.clone(),
                                     handler.clone(),
                                 )
-                                .into_stream()
+                                .into_task_stream()
                             })
                             .collect();
                         Some((stream::iter(pages), (next, false, None)))
@@ -573,6 +573,15 @@ fn results<H: RowHandler>(
         },
     );
     lister.flatten().flatten_unordered(limit).boxed()
+}
+
+/// Aborts a task when dropped (a consumer that stops reading stops the download).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 enum PageSource {
@@ -610,6 +619,9 @@ struct Pager<H: RowHandler> {
     backoff: Backoff,
     out: Vec<H::Item>,
     location: Arc<str>,
+    /// The cells of the row being handed on; kept empty between rows so its
+    /// allocation serves every row.
+    spare_cells: Vec<&'static str>,
 }
 
 impl<H: RowHandler> Pager<H> {
@@ -634,14 +646,59 @@ impl<H: RowHandler> Pager<H> {
             backoff: Backoff::default(),
             out: Vec::new(),
             location: Arc::from(""),
+            spare_cells: Vec::new(),
         }
     }
 
+    /// The pager's chunks, parsed in the task that polls the stream.
     fn into_stream(self) -> BoxStream<'static, Result<Chunk<H::Item>>> {
         stream::unfold(self, |mut pager| async move {
             let item = pager.next_chunk().await?;
             Some((item, pager))
         })
+        .boxed()
+    }
+
+    /// The pager's chunks, parsed on a task of its own started when the stream is first
+    /// polled, so that pages downloading at once are parsed on as many cores. At most one
+    /// finished chunk waits for the consumer; dropping the stream stops the task.
+    ///
+    /// Only worth it for pages read in parallel: a record allocated on one thread and
+    /// freed on another costs the allocator a lock, which made a lone page slower.
+    fn into_task_stream(self) -> BoxStream<'static, Result<Chunk<H::Item>>> {
+        stream::once(async move {
+            let (tx, rx) = tokio::sync::mpsc::channel(1);
+            let location: Arc<str> = match &self.source {
+                PageSource::Chain { path, .. } => Arc::from(path.as_str()),
+                PageSource::Single { url } => Arc::from(url.as_str()),
+            };
+            let task = tokio::spawn(async move {
+                let mut pager = self;
+                while let Some(item) = pager.next_chunk().await {
+                    if tx.send(item).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            let state = (rx, Some(AbortOnDrop(task)), location);
+            stream::unfold(state, |(mut rx, mut task, location)| async move {
+                if let Some(item) = rx.recv().await {
+                    return Some((item, (rx, task, location)));
+                }
+                // The channel closed: the pager ended, or its task did not finish.
+                let mut handle = task.take()?;
+                let joined = (&mut handle.0).await;
+                let error = joined.err().map(|e| {
+                    SalesforceError::from(connector_core::ConnectorError::new(
+                        connector_core::ErrorKind::Unexpected,
+                        RESULTS_OP,
+                        format!("the task reading the results at {location} stopped: {e}"),
+                    ))
+                })?;
+                Some((Err(error), (rx, None, location)))
+            })
+        })
+        .flatten()
         .boxed()
     }
 
@@ -691,6 +748,7 @@ impl<H: RowHandler> Pager<H> {
         let handler = &mut self.handler;
         let out = &mut self.out;
         let emitted = &mut self.emitted_in_page;
+        let spare = &mut self.spare_cells;
         let OpenPage {
             decoder,
             feeder,
@@ -699,27 +757,33 @@ impl<H: RowHandler> Pager<H> {
             ..
         } = page;
         let mut on_record = |b: &[u8], ends: &[usize]| -> Result<()> {
-            let mut scratch: Vec<&str> = Vec::with_capacity(ends.len());
+            // An empty vector of `&'static str` becomes one of this row's `&str` and
+            // back, in place: one allocation serves every row.
+            let mut scratch: Vec<&str> = std::mem::take(spare).into_iter().collect();
             let ok = cells(b, ends, &mut scratch);
-            if !*header_seen {
+            let result = if !*header_seen {
                 *header_seen = true;
-                if !ok {
-                    return Err(SalesforceError::invalid_response(
+                if ok {
+                    handler.header(&scratch)
+                } else {
+                    Err(SalesforceError::invalid_response(
                         RESULTS_OP,
                         "the header row is not UTF-8",
-                    ));
+                    ))
                 }
-                return handler.header(&scratch);
-            }
-            // Blank lines (a lone empty cell) carry no record.
-            *rows_seen += 1;
-            if *rows_seen <= skip {
-                return Ok(());
-            }
-            let row = *rows_seen + 1;
-            out.push(handler.row(ok.then_some(scratch.as_slice()), row));
-            *emitted += 1;
-            Ok(())
+            } else {
+                // Blank lines (a lone empty cell) carry no record.
+                *rows_seen += 1;
+                if *rows_seen > skip {
+                    let row = *rows_seen + 1;
+                    out.push(handler.row(ok.then_some(scratch.as_slice()), row));
+                    *emitted += 1;
+                }
+                Ok(())
+            };
+            scratch.clear();
+            *spare = scratch.into_iter().map(|_| "").collect();
+            result
         };
         let mut err = None;
         let mut feed = |plain: &[u8]| -> std::result::Result<(), String> {

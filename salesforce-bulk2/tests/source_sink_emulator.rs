@@ -219,6 +219,49 @@ async fn locator_paging_and_parallel_result_pages_return_every_row_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_read_dropped_midway_stops_fetching_pages() {
+    let e = emulator(EmulatorConfig::new().page_latency(Duration::from_millis(50))).await;
+    e.seed_records("Account", 2_000).unwrap();
+    let c = client(&e);
+    let schema = Arc::new(
+        c.describe("Account")
+            .await
+            .unwrap()
+            .schema()
+            .project(&["Id", "Name"])
+            .unwrap(),
+    );
+    let jobs = c.query_jobs();
+    let job = jobs
+        .create(&QueryRequest::new("SELECT Id, Name FROM Account"))
+        .await
+        .unwrap();
+    let job = jobs.wait(&job.id).await.unwrap();
+    let options = ResultOptions {
+        max_records: Some(100),
+        max_concurrent: 2,
+        batch_size: 10,
+        ..ResultOptions::default()
+    };
+    e.reset_stats();
+    let mut batches = jobs.records(&job, schema, ConversionPolicy::default(), options);
+    let first = batches.try_next().await.unwrap().unwrap();
+    assert!(!first.records.is_empty());
+    drop(batches);
+    let after_drop = e.stats().count("GET", Endpoint::QueryResults);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let stats = e.stats();
+    // 20 pages of 100; the two in flight may finish their request, no more starts.
+    assert!(after_drop <= 2, "{stats:?}");
+    assert_eq!(
+        stats.count("GET", Endpoint::QueryResults),
+        after_drop,
+        "{stats:?}"
+    );
+    assert!(stats.records_returned() <= 200, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_are_typed_through_describe() {
     let e = emulator(EmulatorConfig::new()).await;
     accounts(&e);

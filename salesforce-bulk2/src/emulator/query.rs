@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::error::ApiError;
 use super::jobs::{self, Jobs, decode_locator, encode_locator, settled, write_row};
 use super::schema::Schema;
-use super::server::{Req, Shared, csv_response, empty_response, json_response, lock};
+use super::server::{Req, Shared, empty_response, json_response, lock};
 use super::soql::{self, Path};
 use super::store::{Store, format_job_datetime, now};
 
@@ -389,43 +389,52 @@ pub(crate) async fn results(
     let to = from.saturating_add(size).min(total);
     let worker = Arc::clone(shared);
     let render = Arc::clone(&result);
-    let mut response = if req.wants_gzip() {
-        let body = tokio::task::spawn_blocking(move || {
-            let store = worker.read();
-            render.render(&store, &worker.schema, from, to, true, delimiter, crlf)
-        })
-        .await
-        .map_err(|_| ApiError::new(500, "UNKNOWN_EXCEPTION", "result rendering failed"))?;
-        csv_response(req, body)
-    } else {
-        // Rendered in chunks while earlier ones are on the wire.
-        const CHUNK: usize = 4_096;
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-        tokio::task::spawn_blocking(move || {
-            let mut start = from;
-            let mut header = true;
-            while header || start < to {
-                let end = start.saturating_add(CHUNK).min(to);
-                let chunk = {
-                    let store = worker.read();
-                    render.render(&store, &worker.schema, start, end, header, delimiter, crlf)
-                };
-                header = false;
-                if tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+    let gzip = req.wants_gzip();
+    // Rendered, and compressed when asked, in chunks while earlier ones are on the
+    // wire: the first rows of a page arrive before the last are rendered.
+    const CHUNK: usize = 4_096;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write as _;
+        let mut encoder =
+            gzip.then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        let mut start = from;
+        let mut header = true;
+        while header || start < to {
+            let end = start.saturating_add(CHUNK).min(to);
+            let mut chunk = {
+                let store = worker.read();
+                render.render(&store, &worker.schema, start, end, header, delimiter, crlf)
+            };
+            header = false;
+            start = end;
+            if let Some(encoder) = &mut encoder {
+                if let Err(e) = encoder.write_all(&chunk) {
+                    let _ = tx.blocking_send(Err(e));
                     return;
                 }
-                start = end;
+                chunk = std::mem::take(encoder.get_mut());
             }
-        });
-        let stream = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|item| (item, rx))
-        });
-        Response::builder()
-            .status(200)
-            .header(http::header::CONTENT_TYPE, "text/csv")
-            .body(Body::from_stream(stream))
-            .unwrap_or_else(|_| Response::new(Body::empty()))
-    };
+            if !chunk.is_empty() && tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                return;
+            }
+        }
+        if let Some(encoder) = encoder {
+            let _ = tx.blocking_send(encoder.finish().map(Bytes::from));
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut builder = Response::builder()
+        .status(200)
+        .header(http::header::CONTENT_TYPE, "text/csv");
+    if gzip {
+        builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
+    }
+    let mut response = builder
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| Response::new(Body::empty()));
     lock(&shared.stats).record_records(to - from);
     let locator = if to < total {
         encode_locator(to)
