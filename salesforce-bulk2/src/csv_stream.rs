@@ -12,6 +12,11 @@ use flate2::write::GzDecoder;
 pub(crate) type OnRecord<'a, E> = dyn FnMut(&[u8], &[usize]) -> Result<(), E> + 'a;
 
 /// A push parser of CSV records.
+///
+/// csv-core skips blank lines. In a result of one column a blank line is a row whose
+/// value is null (Salesforce writes null as nothing and quotes every other value), so
+/// once the header turns out to have a single column, blank lines are found here and
+/// handed on as records of one empty cell.
 pub(crate) struct CsvFeeder {
     reader: csv_core::Reader,
     out: Vec<u8>,
@@ -19,6 +24,18 @@ pub(crate) struct CsvFeeder {
     nout: usize,
     nend: usize,
     done: bool,
+    /// Records parsed so far (the header included).
+    records: u64,
+    /// Where the bytes are, once blank lines are rows (a one-column header).
+    lines: Option<LineState>,
+}
+
+/// Enough of the CSV grammar to tell a blank line: quoting and line starts.
+#[derive(Clone, Copy, Debug)]
+struct LineState {
+    in_quotes: bool,
+    line_start: bool,
+    after_cr: bool,
 }
 
 impl CsvFeeder {
@@ -32,12 +49,59 @@ impl CsvFeeder {
             nout: 0,
             nend: 0,
             done: false,
+            records: 0,
+            lines: None,
         }
     }
 
     /// Parses `input`, calling `on_record(bytes, ends)` for every complete record (each
     /// field is `bytes[prev_end..end]`). An empty `input` means the end of the body.
     pub(crate) fn feed<E>(
+        &mut self,
+        input: &[u8],
+        on_record: &mut OnRecord<'_, E>,
+    ) -> Result<(), E> {
+        let Some(mut state) = self.lines else {
+            return self.feed_records(input, on_record);
+        };
+        if input.is_empty() {
+            return self.feed_records(input, on_record);
+        }
+        // Cut the input at blank lines: csv-core parses what is between them, and each
+        // blank line is a record of one empty cell, in order.
+        let mut start = 0;
+        for (i, &b) in input.iter().enumerate() {
+            if b == b'"' {
+                state.in_quotes = !state.in_quotes;
+                state.line_start = false;
+                state.after_cr = false;
+            } else if state.in_quotes {
+            } else if b == b'\n' || b == b'\r' {
+                let second_of_crlf = b == b'\n' && state.after_cr;
+                if state.line_start && !second_of_crlf {
+                    if start < i {
+                        self.feed_records(&input[start..i], on_record)?;
+                    }
+                    start = i + 1;
+                    self.records += 1;
+                    on_record(b"", &[0])?;
+                }
+                state.line_start = true;
+                state.after_cr = b == b'\r';
+            } else {
+                state.line_start = false;
+                state.after_cr = false;
+            }
+        }
+        self.lines = Some(state);
+        if start < input.len() {
+            self.feed_records(&input[start..], on_record)?;
+        }
+        Ok(())
+    }
+
+    /// Parses `input` with csv-core (blank lines skipped).
+    fn feed_records<E>(
         &mut self,
         mut input: &[u8],
         on_record: &mut OnRecord<'_, E>,
@@ -47,6 +111,7 @@ impl CsvFeeder {
         }
         let eof = input.is_empty();
         loop {
+            let consumed_before = input;
             let (res, nin, nout, nend) = self.reader.read_record(
                 input,
                 &mut self.out[self.nout..],
@@ -71,9 +136,26 @@ impl CsvFeeder {
                 }
                 ReadRecordResult::Record => {
                     let r = on_record(&self.out[..self.nout], &self.ends[..self.nend]);
+                    self.records += 1;
+                    let one_column_header = self.records == 1 && self.nend == 1;
                     self.nout = 0;
                     self.nend = 0;
                     r?;
+                    if one_column_header && !eof && self.lines.is_none() {
+                        // csv-core ended the header at its first line-ending byte: the
+                        // rest of the input starts right after it.
+                        let ended_by_cr = nin > 0 && consumed_before.get(nin - 1) == Some(&b'\r');
+                        self.lines = Some(LineState {
+                            in_quotes: false,
+                            line_start: true,
+                            after_cr: ended_by_cr,
+                        });
+                        return if input.is_empty() {
+                            Ok(())
+                        } else {
+                            self.feed(input, on_record)
+                        };
+                    }
                     // An empty input would mean the end of the body to csv-core.
                     if !eof && input.is_empty() {
                         return Ok(());
@@ -219,6 +301,42 @@ mod tests {
             parse_in_chunks(body.as_bytes(), 3, b'|'),
             vec![vec!["Id", "Name"], vec!["1", "x,y"]]
         );
+    }
+
+    #[test]
+    fn one_column_blank_lines_are_null_rows_in_every_chunking() {
+        let cases: [(&str, Vec<Vec<&str>>); 5] = [
+            (
+                "Name\n\"a\"\n\n\"b\"\n\n",
+                vec![vec!["Name"], vec!["a"], vec![""], vec!["b"], vec![""]],
+            ),
+            (
+                "Name\r\n\r\n\"a\"\r\n\r\n",
+                vec![vec!["Name"], vec![""], vec!["a"], vec![""]],
+            ),
+            (
+                "\"Name\"\n\"x\n\ny\"\n\n",
+                vec![vec!["Name"], vec!["x\n\ny"], vec![""]],
+            ),
+            (
+                "Name\n\"a \"\"q\"\"\"\n\n\"b\"",
+                vec![vec!["Name"], vec!["a \"q\""], vec![""], vec!["b"]],
+            ),
+            // Two columns: a blank line is no record, as before.
+            (
+                "A,B\n1,2\n\n3,4\n",
+                vec![vec!["A", "B"], vec!["1", "2"], vec!["3", "4"]],
+            ),
+        ];
+        for (body, want) in cases {
+            for chunk in 1..body.len() + 1 {
+                assert_eq!(
+                    parse_in_chunks(body.as_bytes(), chunk, b','),
+                    want,
+                    "{body:?} in chunks of {chunk}"
+                );
+            }
+        }
     }
 
     #[test]

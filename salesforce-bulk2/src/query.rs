@@ -772,7 +772,8 @@ impl<H: RowHandler> Pager<H> {
                     ))
                 }
             } else {
-                // Blank lines (a lone empty cell) carry no record.
+                // A blank line is a row only in a one-column result (its value is
+                // null); csv_stream hands it on as one empty cell.
                 *rows_seen += 1;
                 if *rows_seen > skip {
                     let row = *rows_seen + 1;

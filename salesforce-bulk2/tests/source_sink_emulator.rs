@@ -22,6 +22,7 @@ use salesforce_bulk2::emulator::{
     Emulator, EmulatorConfig, Endpoint, Fault, ReportDefinition, RunningEmulator,
 };
 use salesforce_bulk2::ingest::{IngestOperation, IngestOptions};
+use salesforce_bulk2::job::LineEnding;
 use salesforce_bulk2::query::{QueryRequest, ResultOptions};
 use salesforce_bulk2::sink::SalesforceSink;
 use salesforce_bulk2::source::{Dataset, SalesforceSource};
@@ -215,6 +216,24 @@ async fn locator_paging_and_parallel_result_pages_return_every_row_once() {
                 "{stats:?}"
             );
         }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_null_in_a_one_column_result_is_a_row_not_a_skipped_blank_line() {
+    let e = emulator(EmulatorConfig::new()).await;
+    accounts(&e);
+    let c = client(&e);
+    for line_ending in [LineEnding::Lf, LineEnding::Crlf] {
+        let request = QueryRequest::new("SELECT Customer_Since__c FROM Account ORDER BY Name")
+            .line_ending(line_ending);
+        let rows = query_rows(&c, request, ResultOptions::default()).await;
+        let values: Vec<&str> = rows
+            .iter()
+            .map(|r| r["Customer_Since__c"].as_str())
+            .collect();
+        // Acme, Globex, Initech, Umbrella: only Acme has a date.
+        assert_eq!(values, ["2020-02-29", "", "", ""], "{line_ending:?}");
     }
 }
 
