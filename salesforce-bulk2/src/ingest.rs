@@ -470,22 +470,9 @@ impl IngestJobs {
             .await
     }
 
-    /// The ingest jobs of the org (first page).
+    /// Every ingest job of the org, following `nextRecordsUrl`.
     pub async fn list(&self) -> Result<Vec<JobInfo>> {
-        #[derive(serde::Deserialize)]
-        struct List {
-            #[serde(default)]
-            records: Vec<JobInfo>,
-        }
-        let list: List = self
-            .client
-            .json(&Call::new(
-                Method::GET,
-                "jobs/ingest",
-                "salesforce.list_ingest_jobs",
-            ))
-            .await?;
-        Ok(list.records)
+        job::list(&self.client, "ingest", "salesforce.list_ingest_jobs").await
     }
 
     async fn result_file(&self, job: &JobInfo, which: &str) -> Result<Vec<Vec<String>>> {

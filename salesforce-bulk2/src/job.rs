@@ -329,3 +329,33 @@ mod tests {
         assert!(parse_timestamp("2018-12-10T17:50:19Z").is_some());
     }
 }
+
+#[derive(Deserialize)]
+struct JobList {
+    #[serde(default)]
+    records: Vec<JobInfo>,
+    #[serde(default, rename = "nextRecordsUrl")]
+    next_records_url: Option<String>,
+    #[serde(default)]
+    done: Option<bool>,
+}
+
+/// Every job of a kind (`query`, `ingest`), following `nextRecordsUrl` page after page.
+pub(crate) async fn list(
+    client: &SalesforceClient,
+    kind: &str,
+    operation: &'static str,
+) -> Result<Vec<JobInfo>> {
+    let mut jobs = Vec::new();
+    let mut path = format!("jobs/{kind}");
+    loop {
+        let page: JobList = client
+            .json(&Call::new(Method::GET, path.as_str(), operation))
+            .await?;
+        jobs.extend(page.records);
+        match page.next_records_url {
+            Some(next) if page.done != Some(true) && !next.is_empty() => path = next,
+            _ => return Ok(jobs),
+        }
+    }
+}

@@ -172,16 +172,6 @@ pub struct QueryJobs {
 }
 
 #[derive(Deserialize)]
-struct JobList {
-    #[serde(default)]
-    records: Vec<JobInfo>,
-    #[serde(default, rename = "nextRecordsUrl")]
-    next_records_url: Option<String>,
-    #[serde(default)]
-    done: Option<bool>,
-}
-
-#[derive(Deserialize)]
 struct ResultPageList {
     #[serde(default, rename = "resultPages")]
     result_pages: Vec<ResultPage>,
@@ -267,23 +257,7 @@ impl QueryJobs {
 
     /// Every query job of the org, following `nextRecordsUrl`.
     pub async fn list(&self) -> Result<Vec<JobInfo>> {
-        let mut jobs = Vec::new();
-        let mut path = "jobs/query".to_owned();
-        loop {
-            let page: JobList = self
-                .client
-                .json(&Call::new(
-                    Method::GET,
-                    path.as_str(),
-                    "salesforce.list_query_jobs",
-                ))
-                .await?;
-            jobs.extend(page.records);
-            match page.next_records_url {
-                Some(next) if page.done != Some(true) && !next.is_empty() => path = next,
-                _ => return Ok(jobs),
-            }
-        }
+        job::list(&self.client, "query", "salesforce.list_query_jobs").await
     }
 
     /// The results of a completed job as text rows.

@@ -306,3 +306,37 @@ async fn errors_carry_salesforce_codes_whatever_the_body() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn job_listings_follow_next_records_url_to_the_last_page() {
+    let server = MockServer::start().await;
+    token(&server).await;
+    for kind in ["query", "ingest"] {
+        let job = |id: &str| serde_json::json!({"id": id, "operation": "insert", "object": "Account", "state": "JobComplete"});
+        Mock::given(method("GET"))
+            .and(path(format!("{V}/jobs/{kind}")))
+            .and(query_param("queryLocator", "page-2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "done": true, "records": [job("750-3")], "nextRecordsUrl": null
+            })))
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(format!("{V}/jobs/{kind}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "done": false, "records": [job("750-1"), job("750-2")],
+                "nextRecordsUrl": format!("{V}/jobs/{kind}?queryLocator=page-2")
+            })))
+            .with_priority(2)
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server);
+    let queries = c.query_jobs().list().await.unwrap();
+    let ingests = c.ingest_jobs().list().await.unwrap();
+    for jobs in [queries, ingests] {
+        let ids: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["750-1", "750-2", "750-3"]);
+    }
+}
