@@ -3,8 +3,9 @@
 //! run:
 //!
 //! a. a 10-column query of N Accounts streamed into typed batches: records/s against
-//!    the raw download of the same pages (bytes counted, nothing parsed), and the peak
-//!    RSS of N rows against N/10 rows (each in a child process of its own);
+//!    the raw download of the same pages (bytes counted, nothing parsed) and against
+//!    plain pages (compression off), and the peak RSS of N rows against N/10 rows (each
+//!    in a child process of its own);
 //! b. the same query through simple-salesforce's `SFBulk2Handler` (each page parsed
 //!    with `csv.reader`): throughput and peak RSS ratios, for this crate reading the
 //!    locator chain and reading `resultPages` 4 at once;
@@ -161,7 +162,12 @@ fn peak_rss_kib() -> u64 {
 }
 
 /// Child: the query streamed into typed batches; prints `rows seconds peak_kib`.
-async fn child_typed(base: &str, limit: Option<u64>, concurrent: usize) -> Res<()> {
+async fn child_typed(
+    base: &str,
+    limit: Option<u64>,
+    concurrent: usize,
+    compression: bool,
+) -> Res<()> {
     let c = client(base)?;
     let schema = Arc::new(c.describe("Account").await?.schema().project(&COLUMNS)?);
     let started = Instant::now();
@@ -171,6 +177,7 @@ async fn child_typed(base: &str, limit: Option<u64>, concurrent: usize) -> Res<(
     let options = ResultOptions {
         max_records: Some(PAGE),
         max_concurrent: concurrent,
+        compression,
         ..ResultOptions::default()
     };
     let mut batches = jobs.records(&job, schema, ConversionPolicy::default(), options);
@@ -363,9 +370,10 @@ async fn main() -> Res<()> {
     if let Some(i) = args.iter().position(|a| a == "child") {
         let rest: Vec<&str> = args[i + 1..].iter().map(String::as_str).collect();
         return match rest.as_slice() {
-            ["typed", base, limit, concurrent] => {
+            ["typed", base, limit, concurrent, rest @ ..] => {
                 let limit = limit.parse::<u64>().ok().filter(|n| *n > 0);
-                child_typed(base, limit, concurrent.parse()?).await
+                let compression = rest.first() != Some(&"plain");
+                child_typed(base, limit, concurrent.parse()?, compression).await
             }
             ["raw", base, version] => child_raw(base, version).await,
             ["upsert", base, file] => child_upsert(base, file, false).await,
@@ -408,6 +416,15 @@ async fn main() -> Res<()> {
     println!(
         "   typed batches: {rate:>10.0} records/s ({secs:.2} s); raw page download {raw_rate:.0} records/s: {:.2}x of raw",
         rate / raw_rate
+    );
+    let (np, secs_plain, _) = run_child(&["typed", &base, "0", "1", "plain"])?;
+    if np as u64 != rows {
+        return Err(format!("plain pages gave {np} rows, expected {rows}").into());
+    }
+    println!(
+        "   typed batches, compression off (ResultOptions::compression false): {:>10.0} records/s ({secs_plain:.2} s): {:.2}x of gzip",
+        np / secs_plain,
+        secs / secs_plain
     );
     println!(
         "   peak RSS: {:.1} MiB for {rows} rows, {:.1} MiB for {tenth}: {:.2}x (target <= 1.5x)",

@@ -350,6 +350,8 @@ pub(crate) struct Call {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) body: Body,
     pub(crate) accept: &'static str,
+    /// `Accept-Encoding`: `gzip` unless a caller turned compression off.
+    pub(crate) accept_encoding: &'static str,
     pub(crate) operation: &'static str,
     pub(crate) idempotency: Idempotency,
 }
@@ -367,6 +369,7 @@ impl Call {
             query: Vec::new(),
             body: Body::None,
             accept: "application/json",
+            accept_encoding: "gzip",
             operation,
             idempotency,
         }
@@ -389,6 +392,11 @@ impl Call {
 
     pub(crate) fn accept(mut self, accept: &'static str) -> Self {
         self.accept = accept;
+        self
+    }
+
+    pub(crate) fn accept_encoding(mut self, encoding: &'static str) -> Self {
+        self.accept_encoding = encoding;
         self
     }
 }
@@ -497,7 +505,7 @@ impl SalesforceClient {
                             .request(call.method.clone(), &url)
                             .header(header::AUTHORIZATION, auth.clone())
                             .header(header::ACCEPT, call.accept)
-                            .header(header::ACCEPT_ENCODING, "gzip");
+                            .header(header::ACCEPT_ENCODING, call.accept_encoding);
                         if !call.query.is_empty() {
                             r = r.query(&call.query);
                         }

@@ -340,3 +340,42 @@ async fn job_listings_follow_next_records_url_to_the_last_page() {
         assert_eq!(ids, ["750-1", "750-2", "750-3"]);
     }
 }
+
+#[tokio::test]
+async fn results_ask_for_gzip_unless_compression_is_off() {
+    let server = MockServer::start().await;
+    token(&server).await;
+    for (encoding, body) in [
+        ("gzip", "\"Id\"\n\"gz\"\n"),
+        ("identity", "\"Id\"\n\"plain\"\n"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("{V}/jobs/query/750Q/results")))
+            .and(header("accept-encoding", encoding))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("Sforce-Locator", "null")
+                    .insert_header("Sforce-NumberOfRecords", "1")
+                    .set_body_string(body),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let c = client(&server);
+    let job: salesforce_bulk2::job::JobInfo =
+        serde_json::from_value(job("JobComplete", "COMMA")).unwrap();
+    for (compression, want) in [(true, "gz"), (false, "plain")] {
+        let options = ResultOptions {
+            compression,
+            ..ResultOptions::default()
+        };
+        let pages: Vec<_> = c
+            .query_jobs()
+            .raw_results(&job, options)
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(pages[0].rows, [[want]], "compression {compression}");
+    }
+}
