@@ -80,7 +80,7 @@ for text in handler.Account.query(soql, max_records=int(page), wait=0.05):
         rows += 1
 secs = time.monotonic() - started
 hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM")).split()[1]
-print(rows, f"{secs:.3f}", hwm)
+print(rows, f"{secs:.3f}", hwm, f"{time.process_time():.2f}")
 "#;
 
 struct Emulator {
@@ -151,6 +151,22 @@ fn soql(limit: Option<u64>) -> String {
     format!("SELECT {} FROM Account{limit}", COLUMNS.join(", "))
 }
 
+/// CPU seconds (user and system, every thread) process `pid` has used so far.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name in parentheses: state (field 3) ... utime (14), stime (15),
+    // in clock ticks of 10 ms.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -161,7 +177,7 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Child: the query streamed into typed batches; prints `rows seconds peak_kib`.
+/// Child: the query streamed into typed batches; prints `rows seconds peak_kib cpu_secs`.
 async fn child_typed(
     base: &str,
     limit: Option<u64>,
@@ -190,9 +206,10 @@ async fn child_typed(
         return Err(format!("{invalid} rows did not fit their types").into());
     }
     println!(
-        "{rows} {:.3} {}",
+        "{rows} {:.3} {} {:.2}",
         started.elapsed().as_secs_f64(),
-        peak_rss_kib()
+        peak_rss_kib(),
+        cpu_secs(std::process::id())
     );
     Ok(())
 }
@@ -318,6 +335,33 @@ fn run_child(args: &[&str]) -> Res<(f64, f64, f64)> {
     parse_three(&String::from_utf8(out.stdout)?)
 }
 
+/// The fourth figure of a child's output: its CPU seconds.
+fn cpu_of(text: &str) -> Res<f64> {
+    Ok(text
+        .split_whitespace()
+        .nth(3)
+        .ok_or("no CPU figure in the child's output")?
+        .parse()?)
+}
+
+/// Runs this binary as a child that prints `rows seconds peak_kib cpu_secs`.
+fn run_child_cpu(args: &[&str]) -> Res<(f64, f64, f64, f64)> {
+    let out = Command::new(std::env::current_exe()?)
+        .arg("child")
+        .args(args)
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "child {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let text = String::from_utf8(out.stdout)?;
+    let (rows, secs, kib) = parse_three(&text)?;
+    Ok((rows, secs, kib, cpu_of(&text)?))
+}
+
 fn parse_three(text: &str) -> Res<(f64, f64, f64)> {
     let mut it = text.split_whitespace();
     let mut next = || -> Res<f64> { Ok(it.next().ok_or("short child output")?.parse()?) };
@@ -404,7 +448,10 @@ async fn main() -> Res<()> {
         }
         parse_three(&String::from_utf8(out.stdout)?)?
     };
-    let (n, secs, hwm) = run_child(&["typed", &base, "0", "1"])?;
+    let emulator_pid = emulator.child.id();
+    let emulator_before = cpu_secs(emulator_pid);
+    let (n, secs, hwm, cpu) = run_child_cpu(&["typed", &base, "0", "1"])?;
+    let emulator_cpu = cpu_secs(emulator_pid) - emulator_before;
     let (n10, _, hwm10) = run_child(&["typed", &base, &tenth.to_string(), "1"])?;
     if n as u64 != rows || n10 as u64 != tenth || raw_rows as u64 != rows {
         return Err(
@@ -425,6 +472,13 @@ async fn main() -> Res<()> {
         "   typed batches, compression off (ResultOptions::compression false): {:>10.0} records/s ({secs_plain:.2} s): {:.2}x of gzip",
         np / secs_plain,
         secs / secs_plain
+    );
+    // Microseconds per row, so that a ratio's ceiling can be read off.
+    let per_row = |cpu_secs: f64, rows: f64| cpu_secs * 1e6 / rows;
+    println!(
+        "   CPU per row: this crate {:.2} us, the emulator serving it {:.2} us",
+        per_row(cpu, n),
+        per_row(emulator_cpu, n)
     );
     println!(
         "   peak RSS: {:.1} MiB for {rows} rows, {:.1} MiB for {tenth}: {:.2}x (target <= 1.5x)",
@@ -458,14 +512,17 @@ async fn main() -> Res<()> {
             if !out.status.success() {
                 return Err(String::from_utf8_lossy(&out.stderr).into_owned().into());
             }
-            let (py_rows, py_secs, py_hwm) = parse_three(&String::from_utf8(out.stdout)?)?;
+            let py_text = String::from_utf8(out.stdout)?;
+            let (py_rows, py_secs, py_hwm) = parse_three(&py_text)?;
+            let py_cpu = cpu_of(&py_text)?;
             if py_rows as u64 != rows {
                 return Err(format!("simple-salesforce read {py_rows} rows").into());
             }
             println!(
-                "   simple-salesforce: {:>10.0} records/s ({py_secs:.2} s), peak RSS {:.1} MiB",
+                "   simple-salesforce: {:>10.0} records/s ({py_secs:.2} s), peak RSS {:.1} MiB, CPU per row {:.2} us",
                 py_rows / py_secs,
-                mib(py_hwm)
+                mib(py_hwm),
+                per_row(py_cpu, py_rows)
             );
             let py_rate = py_rows / py_secs;
             println!(
