@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use connector_core::ConnectorError;
 use connector_core::http::{HttpClientBuilder, send_with_retry};
@@ -161,6 +162,7 @@ impl ScimClientBuilder {
                 overrides: self.overrides,
                 page_size: self.page_size,
                 capabilities: tokio::sync::RwLock::new(None),
+                patch_refused: AtomicBool::new(false),
             }),
         })
     }
@@ -175,6 +177,8 @@ struct Inner {
     overrides: CapabilityOverrides,
     page_size: u64,
     capabilities: tokio::sync::RwLock<Option<Capabilities>>,
+    /// Set once a PATCH was answered 501 or 405: updates go through GET and PUT.
+    patch_refused: AtomicBool,
 }
 
 /// A SCIM 2.0 client. Cheap to clone: clones share one connection pool, token cache
@@ -426,6 +430,25 @@ impl ScimClient {
                 )
             }
         }
+    }
+
+    /// Whether updates are sent as a `GET` and a whole-resource `PUT` instead of
+    /// `PATCH`: when [`CapabilityOverrides::patch`] says so, when discovery (if it has
+    /// run; it is not fetched for this) advertised `patch.supported: false`, or once a
+    /// `PATCH` was answered 501 Not Implemented or 405 (RFC 7644 §3.5.2).
+    pub async fn updates_with_put(&self) -> bool {
+        if let Some(patch) = self.inner.overrides.patch {
+            return !patch;
+        }
+        if self.inner.patch_refused.load(Ordering::Relaxed) {
+            return true;
+        }
+        self.inner
+            .capabilities
+            .read()
+            .await
+            .as_ref()
+            .is_some_and(|caps| !caps.patch)
     }
 
     /// Forgets the cached capabilities, so the next call discovers again.
@@ -768,6 +791,10 @@ impl<T: Resource> Resources<T> {
     /// `PATCH` with a [`PatchRequest`], written in the client's dialect. Returns the
     /// resource when the server sends it (200), `None` when it answers 204. A path that
     /// is not a valid SCIM path is refused before any request, naming it.
+    ///
+    /// A server without PATCH ([`ScimClient::updates_with_put`]) gets the operations
+    /// applied with [`patch_with_put`](Self::patch_with_put) instead, and the resource
+    /// as written is returned.
     pub async fn patch(&self, id: &str, patch: &PatchRequest) -> Result<Option<T>> {
         self.patch_json(id, patch_body_of(patch)?, None).await
     }
@@ -789,13 +816,91 @@ impl<T: Resource> Resources<T> {
     }
 
     async fn patch_json(&self, id: &str, body: Value, etag: Option<&str>) -> Result<Option<T>> {
-        let body = self.client.dialect().render_patch(body);
-        let mut req = Request::new(Method::PATCH, self.item(id)?, "scim.patch").body(body);
+        let rendered = self.client.dialect().render_patch(body.clone());
+        self.send_patch(id, rendered, &body, etag, "scim.patch")
+            .await
+    }
+
+    /// Sends a PATCH already `rendered` in the client's dialect, or, when the server
+    /// does not implement PATCH ([`ScimClient::updates_with_put`]), applies `rfc` (the
+    /// same operations as RFC 7644 writes them) with [`Self::patch_with_put`]. A 501 or
+    /// 405 answer to the PATCH switches the client to PUT and applies it that way.
+    async fn send_patch(
+        &self,
+        id: &str,
+        rendered: Value,
+        rfc: &Value,
+        etag: Option<&str>,
+        operation: &'static str,
+    ) -> Result<Option<T>> {
+        if self.client.updates_with_put().await {
+            return self.put_instead(id, rfc, etag).await.map(Some);
+        }
+        let mut req = Request::new(Method::PATCH, self.item(id)?, operation).body(rendered);
         if let Some(etag) = etag {
             req = req.header(header::IF_MATCH, etag);
         }
-        let response = self.client.send(req).await?;
-        patch_answer(response).await
+        match self.client.send(req).await {
+            Ok(response) => patch_answer(response).await,
+            Err(e)
+                if matches!(e.status(), Some(501 | 405))
+                    && self.client.inner.overrides.patch.is_none() =>
+            {
+                tracing::info!(
+                    error = %e,
+                    "the service provider does not implement PATCH; updating with GET and PUT from now on"
+                );
+                self.client
+                    .inner
+                    .patch_refused
+                    .store(true, Ordering::Relaxed);
+                self.put_instead(id, rfc, etag).await.map(Some)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies `patch` without the PATCH method: reads the resource, applies the
+    /// operations to it locally ([`PatchRequest::apply`]) and writes it back whole with
+    /// `PUT`, conditional on the version read (`If-Match` with `meta.version`) when
+    /// the server reports one, so that a change made in between is a 412, not a lost
+    /// update. What [`patch`](Self::patch) falls back to for servers without PATCH.
+    pub async fn patch_with_put(&self, id: &str, patch: &PatchRequest) -> Result<T> {
+        self.put_instead(id, &patch_body_of(patch)?, None).await
+    }
+
+    async fn put_instead(&self, id: &str, rfc: &Value, etag: Option<&str>) -> Result<T> {
+        let patch = PatchRequest::from_json(rfc)
+            .map_err(|e| ScimError::InvalidPatch(format!("{e} (in {rfc})")))?;
+        let current = self.get(id).await?;
+        let mut doc = serde_json::to_value(&current).map_err(|e| ScimError::InvalidResponse {
+            operation: "scim.get",
+            message: format!("the resource {id} does not serialize back to JSON: {e}"),
+        })?;
+        let version = etag.map(str::to_owned).or_else(|| {
+            doc.pointer("/meta/version")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+        patch.apply(&mut doc).map_err(|e| {
+            ScimError::InvalidPatch(format!(
+                "the operations do not apply to {id} as read, so no PUT was sent: {e}"
+            ))
+        })?;
+        if let Some(object) = doc.as_object_mut() {
+            // Read-only: the server keeps its own.
+            object.remove("meta");
+        }
+        let resource: T = serde_json::from_value(doc).map_err(|e| ScimError::InvalidResponse {
+            operation: "scim.get",
+            message: format!(
+                "the resource {id} with the operations applied does not read back: {e}"
+            ),
+        })?;
+        match version {
+            Some(v) => self.replace_if_match(id, &resource, &v).await,
+            None => self.replace(id, &resource).await,
+        }
     }
 
     /// `DELETE`.
@@ -964,21 +1069,16 @@ impl Resources<User> {
     /// Sets `active` in the client's dialect (Entra: `"False"` strings; Okta: a
     /// path-less replace).
     pub async fn set_active(&self, id: &str, active: bool) -> Result<Option<User>> {
+        // Already rendered in the dialect; not rendered twice.
         let body = self.client.dialect().set_active_patch(active);
-        self.patch_json_raw(id, body).await
+        let rfc = Dialect::Rfc.set_active_patch(active);
+        self.send_patch(id, body, &rfc, None, "scim.patch").await
     }
 
     /// Disables the user (`active=false`): how provisioning removes access without
     /// deleting.
     pub async fn deactivate(&self, id: &str) -> Result<Option<User>> {
         self.set_active(id, false).await
-    }
-
-    async fn patch_json_raw(&self, id: &str, body: Value) -> Result<Option<User>> {
-        // Already rendered in the dialect; do not render twice.
-        let req = Request::new(Method::PATCH, self.item(id)?, "scim.patch").body(body);
-        let response = self.client.send(req).await?;
-        patch_answer(response).await
     }
 }
 
@@ -997,8 +1097,9 @@ impl Resources<Group> {
     pub async fn add_members(&self, id: &str, member_ids: &[&str]) -> Result<()> {
         for chunk in member_ids.chunks(MEMBERS_PER_PATCH) {
             let body = self.client.dialect().add_members_patch(chunk);
-            let req = Request::new(Method::PATCH, self.item(id)?, "scim.add_members").body(body);
-            self.client.send(req).await?;
+            let rfc = Dialect::Rfc.add_members_patch(chunk);
+            self.send_patch(id, body, &rfc, None, "scim.add_members")
+                .await?;
         }
         Ok(())
     }
@@ -1007,8 +1108,9 @@ impl Resources<Group> {
     pub async fn remove_members(&self, id: &str, member_ids: &[&str]) -> Result<()> {
         for chunk in member_ids.chunks(MEMBERS_PER_PATCH) {
             let body = self.client.dialect().remove_members_patch(chunk);
-            let req = Request::new(Method::PATCH, self.item(id)?, "scim.remove_members").body(body);
-            self.client.send(req).await?;
+            let rfc = Dialect::Rfc.remove_members_patch(chunk);
+            self.send_patch(id, body, &rfc, None, "scim.remove_members")
+                .await?;
         }
         Ok(())
     }

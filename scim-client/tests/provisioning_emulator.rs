@@ -861,3 +861,60 @@ async fn groups_from_a_source_stream_with_members_by_source_id() {
     let admins = s.emulator.group_by_display_name("Admins").unwrap();
     assert_eq!(admins["members"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_target_without_patch_is_kept_in_sync_through_put() {
+    let s = Setup {
+        emulator: Emulator::start(EmulatorConfig::default().patch(false))
+            .await
+            .unwrap(),
+        ..Setup::new().await
+    };
+    let mut folks = people(6);
+    let job = |folks: &[Person]| {
+        s.job(folks)
+            .groups(GroupSource::UserAttribute("department".into()))
+            .build()
+            .unwrap()
+    };
+    let first = job(&folks).run_cycle().await.unwrap();
+    assert_eq!((first.users.created, first.groups.created), (6, 3));
+
+    // A new title and a move from Sales to Support for user 0; user 1 leaves scope.
+    folks[0].title = "Staff Engineer".into();
+    folks[0].department = "Support".into();
+    folks[1].status = "contractor";
+    s.emulator.reset_stats();
+    let second = job(&folks).run_cycle().await.unwrap();
+    assert_eq!(
+        (
+            second.users.updated,
+            second.users.disabled,
+            second.users.failed
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(second.groups.failed, 0);
+    let stats = s.emulator.stats();
+    assert!(
+        stats.by_method("PATCH") <= 1,
+        "at most one PATCH, answered 501, before the engine's client learns: {stats:?}"
+    );
+    assert!(stats.count("PUT", Endpoint::Users) >= 2, "{stats:?}");
+    assert!(stats.count("PUT", Endpoint::Groups) >= 2, "{stats:?}");
+    let u0 = s.user(0);
+    assert_eq!(u0["title"], "Staff Engineer");
+    assert_eq!(s.user(1)["active"], false);
+    let member_of = |group: &str| {
+        s.emulator.group_by_display_name(group).unwrap()["members"]
+            .as_array()
+            .map(|m| m.iter().any(|m| m["value"] == u0["id"]))
+            .unwrap_or(false)
+    };
+    assert!(member_of("Support") && !member_of("Sales"));
+
+    // And a quiet cycle after it writes nothing.
+    s.emulator.reset_stats();
+    job(&folks).run_cycle().await.unwrap();
+    assert_eq!(writes(&s.emulator.stats()), 0);
+}

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! scim-emulator [--port N] [--token T | --no-auth] [--seed-users N]
-//!               [--seed-groups N] [--members-per-group N] [--entra] [--okta]
+//!               [--seed-groups N] [--members-per-group N] [--entra] [--okta] [--no-patch]
 //!               [--latency-ms N] [--max-results N]
 //!               [--oauth-client-id ID --oauth-client-secret SECRET]
 //! ```
@@ -33,6 +33,7 @@ OPTIONS:
     --members-per-group N       members of each generated group (default 10)
     --entra                     tolerate Microsoft Entra's legacy dialect
     --okta                      tolerate Okta's dialect
+    --no-patch                  no PATCH: advertise patch.supported false, answer 501
     --latency-ms N              delay every SCIM request by N milliseconds
     --max-results N             page cap (filter.maxResults, default 200)
     --oauth-client-id ID        enable /oauth/token and /oauth/authorize for this client
@@ -49,6 +50,7 @@ struct Args {
     members_per_group: usize,
     entra: bool,
     okta: bool,
+    no_patch: bool,
     latency_ms: u64,
     max_results: Option<usize>,
     oauth_client_id: Option<String>,
@@ -64,6 +66,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         members_per_group: 10,
         entra: false,
         okta: false,
+        no_patch: false,
         latency_ms: 0,
         max_results: None,
         oauth_client_id: None,
@@ -101,6 +104,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             }
             "--entra" => parsed.entra = true,
             "--okta" => parsed.okta = true,
+            "--no-patch" => parsed.no_patch = true,
             "--latency-ms" => parsed.latency_ms = number(&flag, &value(&flag, inline, &mut args)?)?,
             "--max-results" => {
                 parsed.max_results = Some(number(&flag, &value(&flag, inline, &mut args)?)?)
@@ -151,7 +155,8 @@ async fn main() -> ExitCode {
     let mut config = EmulatorConfig::new()
         .port(args.port)
         .entra(args.entra)
-        .okta(args.okta);
+        .okta(args.okta)
+        .patch(!args.no_patch);
     config = match &args.token {
         Some(token) => config.token(token.clone()),
         None => config.without_token(),

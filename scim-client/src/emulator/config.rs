@@ -74,6 +74,7 @@ pub struct EmulatorConfig {
     pub(crate) token_ttl: Duration,
     pub(crate) entra: bool,
     pub(crate) okta: bool,
+    pub(crate) patch: bool,
     pub(crate) max_results: usize,
     pub(crate) bulk_max_operations: usize,
     pub(crate) bulk_max_payload_size: usize,
@@ -98,6 +99,7 @@ impl EmulatorConfig {
             token_ttl: DEFAULT_TOKEN_TTL,
             entra: false,
             okta: false,
+            patch: true,
             max_results: DEFAULT_MAX_RESULTS,
             bulk_max_operations: DEFAULT_BULK_MAX_OPERATIONS,
             bulk_max_payload_size: DEFAULT_BULK_MAX_PAYLOAD_SIZE,
@@ -166,6 +168,16 @@ impl EmulatorConfig {
     #[must_use]
     pub fn okta(mut self, on: bool) -> Self {
         self.okta = on;
+        self
+    }
+
+    /// Whether PATCH is implemented (default true). Off, the emulator advertises
+    /// `patch.supported: false` and answers PATCH on a resource with 501 Not
+    /// Implemented, as RFC 7644 §3.5.2 has service providers without PATCH do (the
+    /// `/Bulk` endpoint still applies PATCH operations).
+    #[must_use]
+    pub fn patch(mut self, supported: bool) -> Self {
+        self.patch = supported;
         self
     }
 

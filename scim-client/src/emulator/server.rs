@@ -151,6 +151,15 @@ fn error_response(e: &ScimError) -> Response {
     respond(e.status, Some(&e.to_json()), &headers)
 }
 
+/// RFC 7644 §3.5.2: a service provider without PATCH answers 501.
+pub(crate) fn patch_not_implemented() -> ScimError {
+    ScimError::new(
+        501,
+        None,
+        "PATCH is not implemented by this service provider (EmulatorConfig::patch(false)); use PUT",
+    )
+}
+
 fn method_not_allowed(allow: &str) -> Response {
     let e = ScimError::new(405, None, format!("method not allowed; allowed: {allow}"));
     respond(
@@ -437,6 +446,7 @@ async fn dispatch(
                 [id] => match *method {
                     Method::GET => get(shared, kind, id, headers, &pairs),
                     Method::PUT => replace(shared, kind, id, headers, &bytes, &pairs),
+                    Method::PATCH if !shared.config.patch => Err(patch_not_implemented()),
                     Method::PATCH => patch(shared, kind, id, headers, &bytes, &pairs),
                     Method::DELETE => delete(shared, kind, id, headers),
                     _ => return method_not_allowed("GET, PUT, PATCH, DELETE"),
@@ -497,7 +507,7 @@ fn service_provider_config(shared: &Shared) -> Value {
     json!({
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://www.rfc-editor.org/rfc/rfc7644",
-        "patch": {"supported": true},
+        "patch": {"supported": c.patch},
         "bulk": {
             "supported": true,
             "maxOperations": c.bulk_max_operations,
