@@ -74,6 +74,8 @@ pub mod auth;
 mod catalog;
 pub mod copy;
 pub mod dead_letter;
+#[cfg(feature = "emulator")]
+pub mod emulator;
 pub mod error;
 pub mod file;
 #[cfg(feature = "http")]

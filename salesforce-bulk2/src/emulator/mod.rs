@@ -153,13 +153,11 @@ mod store;
 mod tls;
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
+use connector_core::emulator::{LoopbackServer, bind_loopback};
 use serde_json::{Map, Value};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use config::{
     DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_DAILY_API_REQUESTS,
@@ -192,15 +190,13 @@ impl Emulator {
     /// [`EmulatorError::Bind`] if the port cannot be bound, [`EmulatorError::Tls`]
     /// if TLS was asked for and could not be set up.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
-        let requested = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-        let bind_error = |source| EmulatorError::Bind {
-            addr: requested.to_string(),
-            source,
-        };
-        let listener = tokio::net::TcpListener::bind(requested)
-            .await
-            .map_err(bind_error)?;
-        let addr = listener.local_addr().map_err(bind_error)?;
+        let (listener, addr) =
+            bind_loopback(config.port)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: format!("127.0.0.1:{}", config.port),
+                    source,
+                })?;
         let scheme = if config.tls { "https" } else { "http" };
         let origin = format!("{scheme}://{addr}");
         let schema = schema::Schema::default_org();
@@ -233,36 +229,20 @@ impl Emulator {
         let app = axum::Router::new()
             .fallback(server::handle)
             .with_state(Arc::clone(&shared));
-        let (tx, rx) = oneshot::channel::<()>();
         let certificate_pem = tls.as_ref().map(|t| t.certificate_pem.clone());
-        let task = match tls {
-            None => tokio::spawn(async move {
-                let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                });
-                if let Err(e) = serve.await {
-                    tracing::warn!(error = %e, "the Salesforce emulator stopped with an error");
-                }
-            }),
-            Some(tls) => {
-                let listener = tls::TlsListener::new(listener, tls.acceptor);
-                tokio::spawn(async move {
-                    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                        let _ = rx.await;
-                    });
-                    if let Err(e) = serve.await {
-                        tracing::warn!(error = %e, "the Salesforce emulator stopped with an error");
-                    }
-                })
-            }
+        let server = match tls {
+            None => LoopbackServer::spawn(listener, addr, app, "Salesforce"),
+            Some(tls) => LoopbackServer::spawn(
+                tls::TlsListener::new(listener, tls.acceptor),
+                addr,
+                app,
+                "Salesforce",
+            ),
         };
-        tracing::debug!(%addr, "Salesforce emulator listening");
         Ok(RunningEmulator {
             shared,
-            addr,
             certificate_pem,
-            shutdown: Some(tx),
-            task: Some(task),
+            server,
         })
     }
 }
@@ -271,10 +251,8 @@ impl Emulator {
 /// Dropping it stops the server (gracefully, in the background).
 pub struct RunningEmulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
     certificate_pem: Option<String>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl fmt::Debug for RunningEmulator {
@@ -327,7 +305,7 @@ impl RunningEmulator {
 
     /// The socket address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The connected app's consumer key.
@@ -539,26 +517,7 @@ impl RunningEmulator {
 
     /// Stops the server gracefully: new connections are refused, requests in flight
     /// finish (waiting at most five seconds).
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
-    }
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }

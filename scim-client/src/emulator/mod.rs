@@ -131,15 +131,14 @@ mod stats;
 mod store;
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use connector_core::emulator::{LoopbackServer, bind_loopback};
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use config::{
     DEFAULT_BASE_PATH, DEFAULT_BULK_MAX_OPERATIONS, DEFAULT_BULK_MAX_PAYLOAD_SIZE,
@@ -168,19 +167,13 @@ impl Emulator {
     ///
     /// [`EmulatorError::Bind`] if the port cannot be bound.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
-        let requested = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-        let listener = tokio::net::TcpListener::bind(requested)
-            .await
-            .map_err(|source| EmulatorError::Bind {
-                addr: requested.to_string(),
-                source,
-            })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|source| EmulatorError::Bind {
-                addr: requested.to_string(),
-                source,
-            })?;
+        let (listener, addr) =
+            bind_loopback(config.port)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: format!("127.0.0.1:{}", config.port),
+                    source,
+                })?;
         let base_url = format!("http://{addr}{}", config.base_path);
         let shared = Arc::new(Shared {
             entra: AtomicBool::new(config.entra),
@@ -199,21 +192,9 @@ impl Emulator {
         let app = axum::Router::new()
             .fallback(server::handle)
             .with_state(Arc::clone(&shared));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "the SCIM emulator stopped with an error");
-            }
-        });
-        tracing::debug!(%addr, "SCIM emulator listening");
         Ok(RunningEmulator {
             shared,
-            addr,
-            shutdown: Some(tx),
-            task: Some(task),
+            server: LoopbackServer::spawn(listener, addr, app, "SCIM"),
         })
     }
 }
@@ -222,9 +203,7 @@ impl Emulator {
 /// Dropping it stops the server (gracefully, in the background).
 pub struct RunningEmulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl fmt::Debug for RunningEmulator {
@@ -255,22 +234,22 @@ impl RunningEmulator {
 
     /// The socket address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The server root URL, e.g. `http://127.0.0.1:41234`, where `/oauth/token` lives.
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.server.addr())
     }
 
     /// The token URL, `{root}/oauth/token` (served only with an OAuth client configured).
     pub fn token_url(&self) -> String {
-        format!("http://{}/oauth/token", self.addr)
+        format!("http://{}/oauth/token", self.server.addr())
     }
 
     /// The authorization URL, `{root}/oauth/authorize`.
     pub fn authorize_url(&self) -> String {
-        format!("http://{}/oauth/authorize", self.addr)
+        format!("http://{}/oauth/authorize", self.server.addr())
     }
 
     /// The static bearer token, if one is configured.
@@ -496,26 +475,7 @@ impl RunningEmulator {
 
     /// Stops the server gracefully: new connections are refused, requests in flight
     /// finish (waiting at most five seconds).
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
-    }
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }

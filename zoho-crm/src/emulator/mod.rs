@@ -163,15 +163,13 @@ mod time;
 mod users;
 
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
+use connector_core::emulator::{LoopbackServer, bind_loopback};
 use serde_json::Value;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 pub use config::{
     ALL_SCOPES, DEFAULT_ACTIVE_TOKENS_PER_REFRESH_TOKEN, DEFAULT_BULK_DOWNLOADS_PER_MINUTE,
@@ -203,15 +201,13 @@ impl Emulator {
     ///
     /// [`EmulatorError::Bind`] if the port cannot be bound.
     pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorError> {
-        let requested = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
-        let bind_error = |source| EmulatorError::Bind {
-            addr: requested.to_string(),
-            source,
-        };
-        let listener = tokio::net::TcpListener::bind(requested)
-            .await
-            .map_err(bind_error)?;
-        let addr = listener.local_addr().map_err(bind_error)?;
+        let (listener, addr) =
+            bind_loopback(config.port)
+                .await
+                .map_err(|source| EmulatorError::Bind {
+                    addr: format!("127.0.0.1:{}", config.port),
+                    source,
+                })?;
         let origin = format!("http://{addr}");
         let meta = Meta::new();
         let store = store::Store::new(&meta, config.utc_offset, &config.time_zone);
@@ -232,21 +228,9 @@ impl Emulator {
         let app = axum::Router::new()
             .fallback(server::handle)
             .with_state(Arc::clone(&shared));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = rx.await;
-            });
-            if let Err(e) = serve.await {
-                tracing::warn!(error = %e, "the Zoho CRM emulator stopped with an error");
-            }
-        });
-        tracing::debug!(%addr, "Zoho CRM emulator listening");
         Ok(RunningEmulator {
             shared,
-            addr,
-            shutdown: Some(tx),
-            task: Some(task),
+            server: LoopbackServer::spawn(listener, addr, app, "Zoho CRM"),
         })
     }
 }
@@ -255,9 +239,7 @@ impl Emulator {
 /// Dropping it stops the server (gracefully, in the background).
 pub struct RunningEmulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    server: LoopbackServer,
 }
 
 impl fmt::Debug for RunningEmulator {
@@ -305,7 +287,7 @@ impl RunningEmulator {
 
     /// The socket address it listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The pre-registered client's id.
@@ -650,19 +632,8 @@ impl RunningEmulator {
 
     /// Stops the server gracefully: new connections are refused, requests in flight
     /// finish (waiting at most five seconds).
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
-                .await
-                .is_err()
-            {
-                abort.abort();
-            }
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
@@ -678,13 +649,5 @@ fn rejected(error: Value) -> EmulatorError {
         code: field("code"),
         message: field("message"),
         details: error.get("details").cloned().unwrap_or(Value::Null),
-    }
-}
-
-impl Drop for RunningEmulator {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
     }
 }
