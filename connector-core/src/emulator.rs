@@ -1,6 +1,7 @@
 //! What the connector crates' emulators share (feature `emulator`): an axum app served
-//! on 127.0.0.1 until it is shut down or dropped ([`LoopbackServer`]), and the signal
-//! their standalone binaries stop on ([`shutdown_signal`]).
+//! on 127.0.0.1 until it is shut down or dropped ([`LoopbackServer`]), the signal their
+//! standalone binaries stop on ([`shutdown_signal`]), and the flag values those binaries
+//! read ([`parse_name_count`], [`parse_positive`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -136,8 +137,51 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Reads a `NAME=N` flag value, such as `--seed Account=100`: the name (trimmed) and
+/// the count.
+///
+/// # Errors
+///
+/// A message naming what is wrong with `spec`.
+pub fn parse_name_count(spec: &str) -> Result<(String, usize), String> {
+    let Some((name, n)) = spec.split_once('=') else {
+        return Err(format!("expected NAME=N, got {spec:?}"));
+    };
+    let n = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("{:?} in {spec:?} is not a count", n.trim()))?;
+    Ok((name.trim().to_owned(), n))
+}
+
+/// Reads a count of at least 1 (page sizes, concurrency).
+///
+/// # Errors
+///
+/// A message naming `text` when it is not a number or is 0.
+pub fn parse_positive(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a count")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn flag_values() {
+        assert_eq!(
+            super::parse_name_count(" Account = 5"),
+            Ok(("Account".into(), 5))
+        );
+        assert!(super::parse_name_count("Account").is_err());
+        assert!(super::parse_name_count("Account=x").is_err());
+        assert_eq!(super::parse_positive("3"), Ok(3));
+        assert!(super::parse_positive("0").is_err());
+        assert!(super::parse_positive("-1").is_err());
+    }
+
     use super::*;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

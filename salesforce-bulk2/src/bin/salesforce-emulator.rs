@@ -46,65 +46,46 @@ struct Args {
     cert_out: String,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut parsed = Args {
-        port: DEFAULT_PORT,
-        seed: Vec::new(),
-        page_latency_ms: 0,
-        page_size: None,
-        job_processing_ms: 0,
-        tls: false,
-        cert_out: "salesforce-emulator-cert.pem".to_owned(),
+/// A flag's error, naming the flag.
+fn named(flag: &'static str) -> impl Fn(pico_args::Error) -> String {
+    move |e| format!("{flag}: {e}")
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    use connector_core::emulator::{parse_name_count, parse_positive};
+    let mut flags = pico_args::Arguments::from_vec(args.map(Into::into).collect());
+    if flags.contains(["-h", "--help"]) {
+        return Ok(None);
+    }
+    let parsed = Args {
+        port: flags
+            .opt_value_from_str("--port")
+            .map_err(named("--port"))?
+            .unwrap_or(DEFAULT_PORT),
+        seed: flags
+            .values_from_fn("--seed", parse_name_count)
+            .map_err(named("--seed"))?,
+        page_latency_ms: flags
+            .opt_value_from_str("--page-latency-ms")
+            .map_err(named("--page-latency-ms"))?
+            .unwrap_or(0),
+        page_size: flags
+            .opt_value_from_fn("--page-size", parse_positive)
+            .map_err(named("--page-size"))?,
+        job_processing_ms: flags
+            .opt_value_from_str("--job-processing-ms")
+            .map_err(named("--job-processing-ms"))?
+            .unwrap_or(0),
+        tls: flags.contains("--tls"),
+        cert_out: flags
+            .opt_value_from_str("--cert-out")
+            .map_err(named("--cert-out"))?
+            .unwrap_or_else(|| "salesforce-emulator-cert.pem".to_owned()),
     };
-    fn value(
-        flag: &str,
-        inline: Option<String>,
-        args: &mut dyn Iterator<Item = String>,
-    ) -> Result<String, String> {
-        inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("{flag} needs a value"))
+    match flags.finish().first() {
+        Some(other) => Err(format!("unknown argument {other:?}")),
+        None => Ok(Some(parsed)),
     }
-    fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-        text.parse()
-            .map_err(|_| format!("{flag}: {text:?} is not a valid number"))
-    }
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => parsed.port = number(&flag, &value(&flag, inline, &mut args)?)?,
-            "--seed" => {
-                let spec = value(&flag, inline, &mut args)?;
-                let Some((object, n)) = spec.split_once('=') else {
-                    return Err(format!("{flag}: expected OBJECT=N, got {spec:?}"));
-                };
-                parsed
-                    .seed
-                    .push((object.trim().to_owned(), number(&flag, n.trim())?));
-            }
-            "--page-latency-ms" => {
-                parsed.page_latency_ms = number(&flag, &value(&flag, inline, &mut args)?)?
-            }
-            "--page-size" => {
-                let n: usize = number(&flag, &value(&flag, inline, &mut args)?)?;
-                if n == 0 {
-                    return Err(format!("{flag} must be at least 1"));
-                }
-                parsed.page_size = Some(n);
-            }
-            "--job-processing-ms" => {
-                parsed.job_processing_ms = number(&flag, &value(&flag, inline, &mut args)?)?
-            }
-            "--tls" => parsed.tls = true,
-            "--cert-out" => parsed.cert_out = value(&flag, inline, &mut args)?,
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(parsed))
 }
 
 #[tokio::main]

@@ -57,64 +57,61 @@ struct Args {
     oauth_client_secret: Option<String>,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut parsed = Args {
-        port: DEFAULT_PORT,
-        token: Some(DEFAULT_TOKEN.to_owned()),
-        seed_users: 0,
-        seed_groups: 0,
-        members_per_group: 10,
-        entra: false,
-        okta: false,
-        no_patch: false,
-        latency_ms: 0,
-        max_results: None,
-        oauth_client_id: None,
-        oauth_client_secret: None,
+/// A flag's error, naming the flag.
+fn named(flag: &'static str) -> impl Fn(pico_args::Error) -> String {
+    move |e| format!("{flag}: {e}")
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let mut flags = pico_args::Arguments::from_vec(args.map(Into::into).collect());
+    if flags.contains(["-h", "--help"]) {
+        return Ok(None);
+    }
+    let token: Option<String> = flags
+        .opt_value_from_str("--token")
+        .map_err(named("--token"))?;
+    let no_auth = flags.contains("--no-auth");
+    let parsed = Args {
+        port: flags
+            .opt_value_from_str("--port")
+            .map_err(named("--port"))?
+            .unwrap_or(DEFAULT_PORT),
+        token: if no_auth {
+            None
+        } else {
+            Some(token.unwrap_or_else(|| DEFAULT_TOKEN.to_owned()))
+        },
+        seed_users: flags
+            .opt_value_from_str("--seed-users")
+            .map_err(named("--seed-users"))?
+            .unwrap_or(0),
+        seed_groups: flags
+            .opt_value_from_str("--seed-groups")
+            .map_err(named("--seed-groups"))?
+            .unwrap_or(0),
+        members_per_group: flags
+            .opt_value_from_str("--members-per-group")
+            .map_err(named("--members-per-group"))?
+            .unwrap_or(10),
+        entra: flags.contains("--entra"),
+        okta: flags.contains("--okta"),
+        no_patch: flags.contains("--no-patch"),
+        latency_ms: flags
+            .opt_value_from_str("--latency-ms")
+            .map_err(named("--latency-ms"))?
+            .unwrap_or(0),
+        max_results: flags
+            .opt_value_from_str("--max-results")
+            .map_err(named("--max-results"))?,
+        oauth_client_id: flags
+            .opt_value_from_str("--oauth-client-id")
+            .map_err(named("--oauth-client-id"))?,
+        oauth_client_secret: flags
+            .opt_value_from_str("--oauth-client-secret")
+            .map_err(named("--oauth-client-secret"))?,
     };
-    fn value(
-        flag: &str,
-        inline: Option<String>,
-        args: &mut dyn Iterator<Item = String>,
-    ) -> Result<String, String> {
-        inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("{flag} needs a value"))
-    }
-    fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-        text.parse()
-            .map_err(|_| format!("{flag}: {text:?} is not a valid number"))
-    }
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => parsed.port = number(&flag, &value(&flag, inline, &mut args)?)?,
-            "--token" => parsed.token = Some(value(&flag, inline, &mut args)?),
-            "--no-auth" => parsed.token = None,
-            "--seed-users" => parsed.seed_users = number(&flag, &value(&flag, inline, &mut args)?)?,
-            "--seed-groups" => {
-                parsed.seed_groups = number(&flag, &value(&flag, inline, &mut args)?)?
-            }
-            "--members-per-group" => {
-                parsed.members_per_group = number(&flag, &value(&flag, inline, &mut args)?)?
-            }
-            "--entra" => parsed.entra = true,
-            "--okta" => parsed.okta = true,
-            "--no-patch" => parsed.no_patch = true,
-            "--latency-ms" => parsed.latency_ms = number(&flag, &value(&flag, inline, &mut args)?)?,
-            "--max-results" => {
-                parsed.max_results = Some(number(&flag, &value(&flag, inline, &mut args)?)?)
-            }
-            "--oauth-client-id" => parsed.oauth_client_id = Some(value(&flag, inline, &mut args)?),
-            "--oauth-client-secret" => {
-                parsed.oauth_client_secret = Some(value(&flag, inline, &mut args)?)
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
+    if let Some(other) = flags.finish().first() {
+        return Err(format!("unknown argument {other:?}"));
     }
     if parsed.oauth_client_id.is_some() != parsed.oauth_client_secret.is_some() {
         return Err("--oauth-client-id and --oauth-client-secret go together".to_owned());
@@ -222,6 +219,7 @@ mod tests {
             "--seed-users",
             "5",
             "--entra",
+            "--no-patch",
             "--latency-ms",
             "3",
         ])
@@ -230,7 +228,7 @@ mod tests {
         assert_eq!(args.port, 0);
         assert_eq!(args.token.as_deref(), Some("t"));
         assert_eq!(args.seed_users, 5);
-        assert!(args.entra && !args.okta);
+        assert!(args.entra && !args.okta && args.no_patch);
         assert_eq!(args.latency_ms, 3);
         assert!(parse(&["--help"]).unwrap().is_none());
         assert!(parse(&["--port"]).is_err());

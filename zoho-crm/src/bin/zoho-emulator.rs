@@ -41,61 +41,41 @@ struct Args {
     concurrency: Option<usize>,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let mut parsed = Args {
-        port: DEFAULT_PORT,
-        seed_users: 0,
-        seed_records: Vec::new(),
-        latency_ms: 0,
-        concurrency: None,
+/// A flag's error, naming the flag.
+fn named(flag: &'static str) -> impl Fn(pico_args::Error) -> String {
+    move |e| format!("{flag}: {e}")
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    use connector_core::emulator::{parse_name_count, parse_positive};
+    let mut flags = pico_args::Arguments::from_vec(args.map(Into::into).collect());
+    if flags.contains(["-h", "--help"]) {
+        return Ok(None);
+    }
+    let parsed = Args {
+        port: flags
+            .opt_value_from_str("--port")
+            .map_err(named("--port"))?
+            .unwrap_or(DEFAULT_PORT),
+        seed_users: flags
+            .opt_value_from_str("--seed-users")
+            .map_err(named("--seed-users"))?
+            .unwrap_or(0),
+        seed_records: flags
+            .values_from_fn("--seed-records", parse_name_count)
+            .map_err(named("--seed-records"))?,
+        latency_ms: flags
+            .opt_value_from_str("--latency-ms")
+            .map_err(named("--latency-ms"))?
+            .unwrap_or(0),
+        concurrency: flags
+            .opt_value_from_fn("--concurrency", parse_positive)
+            .map_err(named("--concurrency"))?,
     };
-    fn value(
-        flag: &str,
-        inline: Option<String>,
-        args: &mut dyn Iterator<Item = String>,
-    ) -> Result<String, String> {
-        inline
-            .or_else(|| args.next())
-            .ok_or_else(|| format!("{flag} needs a value"))
+    match flags.finish().first() {
+        Some(other) => Err(format!("unknown argument {other:?}")),
+        None => Ok(Some(parsed)),
     }
-    fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
-        text.parse()
-            .map_err(|_| format!("{flag}: {text:?} is not a valid number"))
-    }
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-            _ => (arg.clone(), None),
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--port" => parsed.port = number(&flag, &value(&flag, inline, &mut args)?)?,
-            "--seed-users" => {
-                parsed.seed_users = number(&flag, &value(&flag, inline, &mut args)?)?;
-            }
-            "--seed-records" => {
-                let spec = value(&flag, inline, &mut args)?;
-                let Some((module, n)) = spec.split_once('=') else {
-                    return Err(format!("{flag}: expected MODULE=N, got {spec:?}"));
-                };
-                parsed
-                    .seed_records
-                    .push((module.trim().to_owned(), number(&flag, n.trim())?));
-            }
-            "--latency-ms" => {
-                parsed.latency_ms = number(&flag, &value(&flag, inline, &mut args)?)?;
-            }
-            "--concurrency" => {
-                let n: usize = number(&flag, &value(&flag, inline, &mut args)?)?;
-                if n == 0 {
-                    return Err(format!("{flag} must be at least 1"));
-                }
-                parsed.concurrency = Some(n);
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(parsed))
 }
 
 #[tokio::main]
