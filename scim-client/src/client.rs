@@ -177,7 +177,7 @@ struct Inner {
     overrides: CapabilityOverrides,
     page_size: u64,
     capabilities: tokio::sync::RwLock<Option<Capabilities>>,
-    /// Set once a PATCH was answered 501 or 405: updates go through GET and PUT.
+    /// Set once a PATCH was answered 501: updates go through GET and PUT.
     patch_refused: AtomicBool,
 }
 
@@ -433,27 +433,24 @@ impl ScimClient {
     }
 
     /// Whether updates are sent as a `GET` and a whole-resource `PUT` instead of
-    /// `PATCH`: when [`CapabilityOverrides::patch`] says so, when discovery (if it has
-    /// run; it is not fetched for this) advertised `patch.supported: false`, or once a
-    /// `PATCH` was answered 501 Not Implemented or 405 (RFC 7644 §3.5.2).
-    pub async fn updates_with_put(&self) -> bool {
-        if let Some(patch) = self.inner.overrides.patch {
-            return !patch;
+    /// `PATCH`: when [`CapabilityOverrides::patch`] says so, or once a `PATCH` was
+    /// answered 501 Not Implemented (RFC 7644 §3.5.2), until [`rediscover`](Self::rediscover).
+    ///
+    /// What discovery advertises is not used for this on its own: a missing `patch`
+    /// section reads as unsupported, and a needless switch to PUT would cost a read per
+    /// write and rewrite whole resources. The first PATCH answered 501 is one round trip.
+    pub fn updates_with_put(&self) -> bool {
+        match self.inner.overrides.patch {
+            Some(patch) => !patch,
+            None => self.inner.patch_refused.load(Ordering::Relaxed),
         }
-        if self.inner.patch_refused.load(Ordering::Relaxed) {
-            return true;
-        }
-        self.inner
-            .capabilities
-            .read()
-            .await
-            .as_ref()
-            .is_some_and(|caps| !caps.patch)
     }
 
-    /// Forgets the cached capabilities, so the next call discovers again.
+    /// Forgets the cached capabilities, so the next call discovers again, and that a
+    /// PATCH was refused (the next update tries PATCH again).
     pub async fn rediscover(&self) {
         *self.inner.capabilities.write().await = None;
+        self.inner.patch_refused.store(false, Ordering::Relaxed);
     }
 
     /// Microsoft Entra's "Test Connection": a filter on a random `userName` must return
@@ -817,14 +814,15 @@ impl<T: Resource> Resources<T> {
 
     async fn patch_json(&self, id: &str, body: Value, etag: Option<&str>) -> Result<Option<T>> {
         let rendered = self.client.dialect().render_patch(body.clone());
-        self.send_patch(id, rendered, &body, etag, "scim.patch")
+        self.send_patch(id, rendered, &body, etag, "scim.patch", true)
             .await
     }
 
     /// Sends a PATCH already `rendered` in the client's dialect, or, when the server
     /// does not implement PATCH ([`ScimClient::updates_with_put`]), applies `rfc` (the
-    /// same operations as RFC 7644 writes them) with [`Self::patch_with_put`]. A 501 or
-    /// 405 answer to the PATCH switches the client to PUT and applies it that way.
+    /// same operations as RFC 7644 writes them) with [`Self::patch_with_put`]. A 501
+    /// answer to the PATCH switches the client to PUT and applies it that way. The
+    /// answer's body is read as the resource only when `read_answer`.
     async fn send_patch(
         &self,
         id: &str,
@@ -832,8 +830,9 @@ impl<T: Resource> Resources<T> {
         rfc: &Value,
         etag: Option<&str>,
         operation: &'static str,
+        read_answer: bool,
     ) -> Result<Option<T>> {
-        if self.client.updates_with_put().await {
+        if self.client.updates_with_put() {
             return self.put_instead(id, rfc, etag).await.map(Some);
         }
         let mut req = Request::new(Method::PATCH, self.item(id)?, operation).body(rendered);
@@ -841,11 +840,9 @@ impl<T: Resource> Resources<T> {
             req = req.header(header::IF_MATCH, etag);
         }
         match self.client.send(req).await {
-            Ok(response) => patch_answer(response).await,
-            Err(e)
-                if matches!(e.status(), Some(501 | 405))
-                    && self.client.inner.overrides.patch.is_none() =>
-            {
+            Ok(response) if read_answer => patch_answer(response).await,
+            Ok(_) => Ok(None),
+            Err(e) if e.status() == Some(501) && self.client.inner.overrides.patch.is_none() => {
                 tracing::info!(
                     error = %e,
                     "the service provider does not implement PATCH; updating with GET and PUT from now on"
@@ -865,6 +862,11 @@ impl<T: Resource> Resources<T> {
     /// `PUT`, conditional on the version read (`If-Match` with `meta.version`) when
     /// the server reports one, so that a change made in between is a 412, not a lost
     /// update. What [`patch`](Self::patch) falls back to for servers without PATCH.
+    ///
+    /// A group read without `members` is read again asking for them, so that the PUT
+    /// cannot clear a membership the server leaves out of plain reads. Other
+    /// attributes a server returns only on request are not known to the client and
+    /// may be cleared by the PUT, as RFC 7644 §3.5.1 allows.
     pub async fn patch_with_put(&self, id: &str, patch: &PatchRequest) -> Result<T> {
         self.put_instead(id, &patch_body_of(patch)?, None).await
     }
@@ -872,11 +874,29 @@ impl<T: Resource> Resources<T> {
     async fn put_instead(&self, id: &str, rfc: &Value, etag: Option<&str>) -> Result<T> {
         let patch = PatchRequest::from_json(rfc)
             .map_err(|e| ScimError::InvalidPatch(format!("{e} (in {rfc})")))?;
-        let current = self.get(id).await?;
-        let mut doc = serde_json::to_value(&current).map_err(|e| ScimError::InvalidResponse {
-            operation: "scim.get",
-            message: format!("the resource {id} does not serialize back to JSON: {e}"),
-        })?;
+        let to_json = |resource: &T| {
+            serde_json::to_value(resource).map_err(|e| ScimError::InvalidResponse {
+                operation: "scim.get",
+                message: format!("the resource {id} does not serialize back to JSON: {e}"),
+            })
+        };
+        let mut doc = to_json(&self.get(id).await?)?;
+        if self.endpoint.eq_ignore_ascii_case("Groups")
+            && doc.get("members").is_none()
+            && let Conditional::Modified(with_members) = self
+                .get_with(
+                    id,
+                    &GetOptions {
+                        attributes: vec!["members".to_owned()],
+                        ..GetOptions::default()
+                    },
+                )
+                .await?
+            && let Some(members) = to_json(&with_members)?.get("members")
+            && let Some(object) = doc.as_object_mut()
+        {
+            object.insert("members".to_owned(), members.clone());
+        }
         let version = etag.map(str::to_owned).or_else(|| {
             doc.pointer("/meta/version")
                 .and_then(Value::as_str)
@@ -1072,7 +1092,8 @@ impl Resources<User> {
         // Already rendered in the dialect; not rendered twice.
         let body = self.client.dialect().set_active_patch(active);
         let rfc = Dialect::Rfc.set_active_patch(active);
-        self.send_patch(id, body, &rfc, None, "scim.patch").await
+        self.send_patch(id, body, &rfc, None, "scim.patch", true)
+            .await
     }
 
     /// Disables the user (`active=false`): how provisioning removes access without
@@ -1093,23 +1114,50 @@ impl Resources<Group> {
         Ok(page.resources.into_iter().next())
     }
 
-    /// Adds members, in PATCH requests of at most [`MEMBERS_PER_PATCH`] members.
+    /// Adds members, in PATCH requests of at most [`MEMBERS_PER_PATCH`] members (or
+    /// one GET and PUT for a server without PATCH).
     pub async fn add_members(&self, id: &str, member_ids: &[&str]) -> Result<()> {
-        for chunk in member_ids.chunks(MEMBERS_PER_PATCH) {
-            let body = self.client.dialect().add_members_patch(chunk);
-            let rfc = Dialect::Rfc.add_members_patch(chunk);
-            self.send_patch(id, body, &rfc, None, "scim.add_members")
-                .await?;
-        }
-        Ok(())
+        self.change_members(
+            id,
+            member_ids,
+            Dialect::add_members_patch,
+            "scim.add_members",
+        )
+        .await
     }
 
-    /// Removes members, in PATCH requests of at most [`MEMBERS_PER_PATCH`] members.
+    /// Removes members, in PATCH requests of at most [`MEMBERS_PER_PATCH`] members (or
+    /// one GET and PUT for a server without PATCH).
     pub async fn remove_members(&self, id: &str, member_ids: &[&str]) -> Result<()> {
+        self.change_members(
+            id,
+            member_ids,
+            Dialect::remove_members_patch,
+            "scim.remove_members",
+        )
+        .await
+    }
+
+    async fn change_members(
+        &self,
+        id: &str,
+        member_ids: &[&str],
+        patch_of: fn(Dialect, &[&str]) -> Value,
+        operation: &'static str,
+    ) -> Result<()> {
+        if member_ids.is_empty() {
+            return Ok(());
+        }
+        if self.client.updates_with_put() {
+            // One PUT carries every change: the chunks only bound PATCH bodies.
+            self.put_instead(id, &patch_of(Dialect::Rfc, member_ids), None)
+                .await?;
+            return Ok(());
+        }
         for chunk in member_ids.chunks(MEMBERS_PER_PATCH) {
-            let body = self.client.dialect().remove_members_patch(chunk);
-            let rfc = Dialect::Rfc.remove_members_patch(chunk);
-            self.send_patch(id, body, &rfc, None, "scim.remove_members")
+            let body = patch_of(self.client.dialect(), chunk);
+            let rfc = patch_of(Dialect::Rfc, chunk);
+            self.send_patch(id, body, &rfc, None, operation, false)
                 .await?;
         }
         Ok(())

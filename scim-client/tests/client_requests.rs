@@ -535,3 +535,51 @@ async fn test_connection_filters_on_a_random_user_name() {
         .await;
     client(&server).test_connection().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_501_to_patch_becomes_a_get_and_a_put_conditional_on_the_version_read() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path("/v2/Users/u1"))
+        .respond_with(error(501, "", "PATCH is not implemented"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/Users/u1"))
+        .respond_with(scim(
+            200,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u1",
+                   "userName": "ada", "title": "Engineer", "displayName": "Ada",
+                   "meta": {"resourceType": "User", "version": "W/\"7\""}}),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // The whole resource, the change applied, `meta` left to the server, and If-Match
+    // carrying the version the GET returned.
+    Mock::given(method("PUT"))
+        .and(path("/v2/Users/u1"))
+        .and(header("if-match", "W/\"7\""))
+        .and(body_json(json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": "u1",
+            "userName": "ada", "title": "Boss", "displayName": "Ada"})))
+        .respond_with(scim(
+            200,
+            json!({"id": "u1", "userName": "ada", "title": "Boss", "displayName": "Ada"}),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let patch = scim_client::patch::PatchRequest::new().replace("title", "Boss");
+    let users = c.resources("Users");
+    let written = users.patch("u1", &patch).await.unwrap().unwrap();
+    assert_eq!(written["title"], "Boss");
+    assert!(c.updates_with_put());
+    // Learned: the second update goes straight to GET and PUT (the PATCH mock expects 1).
+    users.patch("u1", &patch).await.unwrap();
+    // Rediscovery forgets it.
+    c.rediscover().await;
+    assert!(!c.updates_with_put());
+}

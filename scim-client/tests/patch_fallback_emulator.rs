@@ -47,10 +47,7 @@ async fn a_501_switches_the_client_to_get_and_put_for_every_update() {
     let e = without_patch().await;
     let c = client(&e);
     let id = create_user(&c, "ada@example.com").await;
-    assert!(
-        !c.updates_with_put().await,
-        "nothing discovered or refused yet"
-    );
+    assert!(!c.updates_with_put(), "nothing refused yet");
 
     e.reset_stats();
     let patched = c
@@ -69,11 +66,14 @@ async fn a_501_switches_the_client_to_get_and_put_for_every_update() {
     assert_eq!(stats.count("GET", Endpoint::Users), 1, "{stats:?}");
     assert_eq!(stats.count("PUT", Endpoint::Users), 1, "{stats:?}");
     assert_eq!(stats.status(501), 1, "{stats:?}");
-    assert!(c.updates_with_put().await);
+    assert!(c.updates_with_put());
 
     // From now on no PATCH is tried: disabling and memberships go through PUT too.
     e.reset_stats();
     c.users().deactivate(&id).await.unwrap();
+    let stats = e.stats();
+    assert_eq!(stats.by_method("PATCH"), 0, "{stats:?}");
+    assert_eq!(stats.count("PUT", Endpoint::Users), 1, "{stats:?}");
     let gid = c
         .resources("Groups")
         .create(&json!({"schemas": [GROUP_SCHEMA], "displayName": "Ops"}))
@@ -83,9 +83,14 @@ async fn a_501_switches_the_client_to_get_and_put_for_every_update() {
         .unwrap()
         .to_owned();
     let other = create_user(&c, "grace@example.com").await;
+    e.reset_stats();
     c.groups().add_members(&gid, &[&id, &other]).await.unwrap();
     let ops = e.group_by_display_name("Ops").unwrap();
     assert_eq!(ops["members"].as_array().unwrap().len(), 2, "{ops}");
+    // The group had no members to show: read again asking for them, then one PUT.
+    let stats = e.stats();
+    assert_eq!(stats.count("GET", Endpoint::Groups), 2, "{stats:?}");
+    assert_eq!(stats.count("PUT", Endpoint::Groups), 1, "{stats:?}");
     c.groups().remove_members(&gid, &[&id]).await.unwrap();
     let ops = e.group_by_display_name("Ops").unwrap();
     let members: Vec<&str> = ops["members"]
@@ -97,6 +102,7 @@ async fn a_501_switches_the_client_to_get_and_put_for_every_update() {
     assert_eq!(members, [other.as_str()]);
     let stats = e.stats();
     assert_eq!(stats.by_method("PATCH"), 0, "{stats:?}");
+    assert_eq!(stats.count("GET", Endpoint::Groups), 3, "{stats:?}");
     assert_eq!(stats.count("PUT", Endpoint::Groups), 2, "{stats:?}");
 
     // What the PUTs wrote kept everything else.
@@ -107,24 +113,31 @@ async fn a_501_switches_the_client_to_get_and_put_for_every_update() {
 }
 
 #[tokio::test]
-async fn discovery_or_an_override_avoids_even_the_first_patch() {
+async fn discovery_alone_does_not_switch_but_an_override_does() {
     let e = without_patch().await;
     let c = client(&e);
     let id = create_user(&c, "ada@example.com").await;
+    // Advertised, but not trusted on its own: the first PATCH is tried, answered 501.
     assert!(!c.capabilities().await.unwrap().patch);
+    assert!(!c.updates_with_put());
     e.reset_stats();
     c.users().deactivate(&id).await.unwrap();
     let stats = e.stats();
-    assert_eq!(stats.by_method("PATCH"), 0, "{stats:?}");
+    assert_eq!(stats.by_method("PATCH"), 1, "{stats:?}");
     assert_eq!(stats.count("PUT", Endpoint::Users), 1, "{stats:?}");
+    assert_eq!(
+        e.user_by_user_name("ada@example.com").unwrap()["active"],
+        false
+    );
 
-    // A server that has PATCH, told otherwise: PUT anyway.
+    // A server that has PATCH, told otherwise: PUT from the start.
     let with_patch = Emulator::start(EmulatorConfig::new()).await.unwrap();
     let c = with_patch
         .client_builder()
         .overrides(CapabilityOverrides::new().patch(false))
         .build()
         .unwrap();
+    assert!(c.updates_with_put());
     let id = create_user(&c, "grace@example.com").await;
     with_patch.reset_stats();
     c.resources("Users")

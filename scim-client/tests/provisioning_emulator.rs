@@ -896,10 +896,10 @@ async fn a_target_without_patch_is_kept_in_sync_through_put() {
     );
     assert_eq!(second.groups.failed, 0);
     let stats = s.emulator.stats();
-    assert!(
-        stats.by_method("PATCH") <= 1,
-        "at most one PATCH, answered 501, before the engine's client learns: {stats:?}"
-    );
+    // Writes run concurrently: each of the two user updates in flight before the first
+    // 501 came back may try PATCH once; every PATCH was answered 501.
+    assert!(stats.by_method("PATCH") <= 2, "{stats:?}");
+    assert_eq!(stats.by_method("PATCH"), stats.status(501), "{stats:?}");
     assert!(stats.count("PUT", Endpoint::Users) >= 2, "{stats:?}");
     assert!(stats.count("PUT", Endpoint::Groups) >= 2, "{stats:?}");
     let u0 = s.user(0);

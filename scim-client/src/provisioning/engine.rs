@@ -2145,7 +2145,7 @@ impl Inner {
         let body = json!({ "schemas": [PATCH_OP_SCHEMA], "Operations": ops });
         let response = self.endpoint(kind).patch_raw(id, body.clone()).await?;
         // A target without PATCH was written with GET and PUT (see `updates_with_put`).
-        let method = self.write_method().await;
+        let method = self.write_method();
         trace(
             trace_to,
             "action",
@@ -2159,8 +2159,8 @@ impl Inner {
     }
 
     /// How updates reached the target: `PATCH`, or `PUT` for a target without PATCH.
-    async fn write_method(&self) -> &'static str {
-        if self.client.updates_with_put().await {
+    fn write_method(&self) -> &'static str {
+        if self.client.updates_with_put() {
             "PUT"
         } else {
             "PATCH"
@@ -2197,7 +2197,7 @@ impl Inner {
                 trace_to,
                 "action",
                 format!("added {} member(s)", chunk.len()),
-                json!({ "request": { "method": self.write_method().await, "id": group_id, "add": chunk } }),
+                json!({ "request": { "method": self.write_method(), "id": group_id, "add": chunk } }),
             );
         }
         for chunk in remove.chunks(batch) {
@@ -2206,7 +2206,7 @@ impl Inner {
                 trace_to,
                 "action",
                 format!("removed {} member(s)", chunk.len()),
-                json!({ "request": { "method": self.write_method().await, "id": group_id, "remove": chunk } }),
+                json!({ "request": { "method": self.write_method(), "id": group_id, "remove": chunk } }),
             );
         }
         Ok(())
@@ -2360,7 +2360,7 @@ impl Inner {
                     trace_to,
                     "action",
                     "disabled",
-                    json!({ "request": { "method": self.write_method().await, "id": id, "active": false } }),
+                    json!({ "request": { "method": self.write_method(), "id": id, "active": false } }),
                 ),
                 Err(e) if is_not_found(&e) => {
                     status = Status::Warning;
