@@ -144,7 +144,10 @@ pub async fn shutdown_signal() {
 ///
 /// A message naming what is wrong with `spec`.
 pub fn parse_name_count(spec: &str) -> Result<(String, usize), String> {
-    let Some((name, n)) = spec.split_once('=') else {
+    let Some((name, n)) = spec
+        .split_once('=')
+        .filter(|(name, _)| !name.trim().is_empty())
+    else {
         return Err(format!("expected NAME=N, got {spec:?}"));
     };
     let n = n
@@ -176,6 +179,7 @@ mod tests {
             Ok(("Account".into(), 5))
         );
         assert!(super::parse_name_count("Account").is_err());
+        assert!(super::parse_name_count(" =5").is_err());
         assert!(super::parse_name_count("Account=x").is_err());
         assert_eq!(super::parse_positive("3"), Ok(3));
         assert!(super::parse_positive("0").is_err());

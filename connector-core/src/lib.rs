@@ -68,6 +68,9 @@
 //!
 //! - `http` (default): the [`http`] module and its `reqwest`/`rustls` dependencies.
 //! - `testkit`: the sink conformance kit.
+//! - `emulator`: what the connector crates' emulators share (`emulator` module: a
+//!   loopback axum server that shuts down gracefully, the binaries' shutdown signal and
+//!   flag values).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;

@@ -476,7 +476,7 @@ async fn main() -> Res<()> {
     // Microseconds per row, so that a ratio's ceiling can be read off.
     let per_row = |cpu_secs: f64, rows: f64| cpu_secs * 1e6 / rows;
     println!(
-        "   CPU per row: this crate {:.2} us, the emulator serving it {:.2} us",
+        "   CPU per row: this crate {:.2} us, the emulator (running the job, serving its pages) {:.2} us",
         per_row(cpu, n),
         per_row(emulator_cpu, n)
     );

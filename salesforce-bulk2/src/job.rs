@@ -302,34 +302,6 @@ pub(crate) async fn wait(
     }
 }
 
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "tests")]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn real_job_info_shapes() {
-        let info: JobInfo = serde_json::from_str(
-            r#"{"id":"7986gEXAMPLE4X2OPT","operation":"query","object":"Account","createdById":"0055fEXAMPLEtG4AAM",
- "createdDate":"2022-01-02T17:38:59.000+0000","systemModstamp":"2022-01-02T17:38:59.000+0000",
- "state":"UploadComplete","concurrencyMode":"Parallel","contentType":"CSV","apiVersion":58.0,
- "lineEnding":"LF","columnDelimiter":"COMMA"}"#,
-        )
-        .unwrap();
-        assert_eq!(info.state, JobState::UploadComplete);
-        assert!(info.extra.contains_key("concurrencyMode"));
-        let info: JobInfo = serde_json::from_str(
-            r#"{"id":"750R0000000zlh9IAA","state":"JobComplete","numberRecordsProcessed":"42","retries":0,"apiVersion":"62.0","state2":"x"}"#,
-        )
-        .unwrap();
-        assert_eq!(info.number_records_processed, Some(42));
-        let info: JobInfo = serde_json::from_str(r#"{"id":"1","state":"Paused"}"#).unwrap();
-        assert_eq!(info.state, JobState::Other("Paused".into()));
-        assert!(parse_timestamp("2018-12-10T17:50:19.000+0000").is_some());
-        assert!(parse_timestamp("2018-12-10T17:50:19Z").is_some());
-    }
-}
-
 #[derive(Deserialize)]
 struct JobList {
     #[serde(default)]
@@ -357,5 +329,33 @@ pub(crate) async fn list(
             Some(next) if page.done != Some(true) && !next.is_empty() => path = next,
             _ => return Ok(jobs),
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "tests")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_job_info_shapes() {
+        let info: JobInfo = serde_json::from_str(
+            r#"{"id":"7986gEXAMPLE4X2OPT","operation":"query","object":"Account","createdById":"0055fEXAMPLEtG4AAM",
+ "createdDate":"2022-01-02T17:38:59.000+0000","systemModstamp":"2022-01-02T17:38:59.000+0000",
+ "state":"UploadComplete","concurrencyMode":"Parallel","contentType":"CSV","apiVersion":58.0,
+ "lineEnding":"LF","columnDelimiter":"COMMA"}"#,
+        )
+        .unwrap();
+        assert_eq!(info.state, JobState::UploadComplete);
+        assert!(info.extra.contains_key("concurrencyMode"));
+        let info: JobInfo = serde_json::from_str(
+            r#"{"id":"750R0000000zlh9IAA","state":"JobComplete","numberRecordsProcessed":"42","retries":0,"apiVersion":"62.0","state2":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(info.number_records_processed, Some(42));
+        let info: JobInfo = serde_json::from_str(r#"{"id":"1","state":"Paused"}"#).unwrap();
+        assert_eq!(info.state, JobState::Other("Paused".into()));
+        assert!(parse_timestamp("2018-12-10T17:50:19.000+0000").is_some());
+        assert!(parse_timestamp("2018-12-10T17:50:19Z").is_some());
     }
 }

@@ -639,8 +639,9 @@ impl<H: RowHandler> Pager<H> {
     }
 
     /// The pager's chunks, parsed on a task of its own started when the stream is first
-    /// polled, so that pages downloading at once are parsed on as many cores. At most one
-    /// finished chunk waits for the consumer; dropping the stream stops the task.
+    /// polled, so that pages downloading at once are parsed on as many cores (on a
+    /// multi-threaded runtime). At most two finished chunks wait for the consumer (one
+    /// in the channel, one being sent); dropping the stream aborts the task.
     ///
     /// Only worth it for pages read in parallel: a record allocated on one thread and
     /// freed on another costs the allocator a lock, which made a lone page slower.

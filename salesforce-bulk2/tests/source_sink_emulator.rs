@@ -238,7 +238,7 @@ async fn a_null_in_a_one_column_result_is_a_row_not_a_skipped_blank_line() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_parallel_read_dropped_midway_stops_fetching_pages() {
+async fn a_parallel_read_dropped_midway_requests_no_further_pages() {
     let e = emulator(EmulatorConfig::new().page_latency(Duration::from_millis(50))).await;
     e.seed_records("Account", 2_000).unwrap();
     let c = client(&e);
