@@ -1,7 +1,8 @@
 //! What the connector crates' emulators share (feature `emulator`): an axum app served
 //! on 127.0.0.1 until it is shut down or dropped ([`LoopbackServer`]), the signal their
-//! standalone binaries stop on ([`shutdown_signal`]), and the flag values those binaries
-//! read ([`parse_name_count`], [`parse_positive`]).
+//! standalone binaries stop on ([`shutdown_signal`]), the flag values those binaries
+//! read ([`parse_name_count`], [`parse_positive`]), and the request counts tests assert
+//! on ([`RequestStats`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -16,6 +17,7 @@
 //! # }
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -137,6 +139,107 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// Request counts since an emulator started or its stats were reset: by HTTP method and
+/// endpoint `E` (each emulator's own enum of the paths it serves), by response status,
+/// and how many records responses carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestStats<E> {
+    total: u64,
+    requests: BTreeMap<(String, E), u64>,
+    statuses: BTreeMap<u16, u64>,
+    records_returned: u64,
+}
+
+impl<E> Default for RequestStats<E> {
+    fn default() -> Self {
+        Self {
+            total: 0,
+            requests: BTreeMap::new(),
+            statuses: BTreeMap::new(),
+            records_returned: 0,
+        }
+    }
+}
+
+impl<E: Copy + Ord> RequestStats<E> {
+    /// Counts a request (for emulator implementations).
+    pub fn record_request(&mut self, method: &str, endpoint: E) {
+        self.total += 1;
+        *self
+            .requests
+            .entry((method.to_ascii_uppercase(), endpoint))
+            .or_insert(0) += 1;
+    }
+
+    /// Counts a response status (for emulator implementations).
+    pub fn record_status(&mut self, status: u16) {
+        *self.statuses.entry(status).or_insert(0) += 1;
+    }
+
+    /// Counts records a response carried (for emulator implementations).
+    pub fn record_records(&mut self, n: usize) {
+        self.records_returned = self
+            .records_returned
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+    }
+
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Requests with this method (`"GET"`, `"POST"`, ...; any case) to this endpoint.
+    pub fn count(&self, method: &str, endpoint: E) -> u64 {
+        self.requests
+            .get(&(method.to_ascii_uppercase(), endpoint))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests with this method, to any endpoint.
+    pub fn by_method(&self, method: &str) -> u64 {
+        self.requests
+            .iter()
+            .filter(|((m, _), _)| m.eq_ignore_ascii_case(method))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Requests to this endpoint, with any method.
+    pub fn by_endpoint(&self, endpoint: E) -> u64 {
+        self.matching(|e| e == endpoint)
+    }
+
+    /// Requests, with any method, to the endpoints `pick` accepts.
+    pub fn matching(&self, pick: impl Fn(E) -> bool) -> u64 {
+        self.requests
+            .iter()
+            .filter(|((_, e), _)| pick(*e))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Responses with this HTTP status.
+    pub fn status(&self, status: u16) -> u64 {
+        self.statuses.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Records responses carried (a page fetched twice counts twice).
+    pub fn records_returned(&self) -> u64 {
+        self.records_returned
+    }
+
+    /// Every (method, endpoint, count), sorted.
+    pub fn requests(&self) -> impl Iterator<Item = (&str, E, u64)> + '_ {
+        self.requests.iter().map(|((m, e), n)| (m.as_str(), *e, *n))
+    }
+
+    /// Every (status, count), sorted.
+    pub fn statuses(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.statuses.iter().map(|(s, n)| (*s, *n))
+    }
+}
+
 /// Reads a `NAME=N` flag value, such as `--seed Account=100`: the name (trimmed) and
 /// the count.
 ///
@@ -172,6 +275,32 @@ pub fn parse_positive(text: &str) -> Result<usize, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn request_stats_count_by_method_endpoint_and_status() {
+        let mut stats = super::RequestStats::<u8>::default();
+        stats.record_request("get", 1);
+        stats.record_request("GET", 1);
+        stats.record_request("post", 2);
+        stats.record_status(200);
+        stats.record_status(200);
+        stats.record_status(429);
+        stats.record_records(7);
+        assert_eq!(stats.total(), 3);
+        assert_eq!(stats.count("Get", 1), 2);
+        assert_eq!(stats.by_method("POST"), 1);
+        assert_eq!(stats.by_endpoint(1), 2);
+        assert_eq!(stats.matching(|e| e > 0), 3);
+        assert_eq!(
+            (stats.status(200), stats.status(429), stats.status(500)),
+            (2, 1, 0)
+        );
+        assert_eq!(stats.records_returned(), 7);
+        assert_eq!(
+            stats.requests().collect::<Vec<_>>(),
+            [("GET", 1, 2), ("POST", 2, 1)]
+        );
+    }
+
     #[test]
     fn flag_values() {
         assert_eq!(

@@ -125,7 +125,7 @@ async fn statistics() {
     assert_eq!(stats.by_method("GET"), 4);
     assert_eq!(stats.by_endpoint(Endpoint::Coql), 1);
     assert_eq!(stats.by_endpoint(Endpoint::Other), 2);
-    assert_eq!(stats.api_calls(), 6);
+    assert_eq!(stats.matching(|e| !e.is_accounts()), 6, "CRM API calls");
     assert_eq!(stats.status(200), 3);
     assert_eq!(stats.status(201), 1);
     assert_eq!(stats.status(400), 1);

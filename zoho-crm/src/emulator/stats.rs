@@ -1,6 +1,5 @@
 //! [`Stats`]: what the emulator was asked.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The kind of path a request was sent to, as counted by [`Stats`].
@@ -70,7 +69,8 @@ impl Endpoint {
         }
     }
 
-    /// Whether this is an accounts-server endpoint (`/oauth/...`).
+    /// Whether this is an accounts-server endpoint (`/oauth/...`). The CRM API calls
+    /// of a run are `stats.matching(|e| !e.is_accounts())`.
     pub fn is_accounts(self) -> bool {
         matches!(
             self,
@@ -107,89 +107,4 @@ impl fmt::Display for Endpoint {
 /// println!("{} records served", stats.records_returned());
 /// # }
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub(crate) total: u64,
-    pub(crate) requests: BTreeMap<(String, Endpoint), u64>,
-    pub(crate) statuses: BTreeMap<u16, u64>,
-    pub(crate) records_returned: u64,
-}
-
-impl Stats {
-    pub(crate) fn record_request(&mut self, method: &str, endpoint: Endpoint) {
-        self.total += 1;
-        *self
-            .requests
-            .entry((method.to_ascii_uppercase(), endpoint))
-            .or_insert(0) += 1;
-    }
-
-    pub(crate) fn record_status(&mut self, status: u16) {
-        *self.statuses.entry(status).or_insert(0) += 1;
-    }
-
-    pub(crate) fn record_records(&mut self, n: usize) {
-        self.records_returned += u64::try_from(n).unwrap_or(u64::MAX);
-    }
-
-    /// All requests.
-    pub fn total(&self) -> u64 {
-        self.total
-    }
-
-    /// Requests with this method (`"GET"`, `"POST"`, ...; any case) to this endpoint.
-    pub fn count(&self, method: &str, endpoint: Endpoint) -> u64 {
-        self.requests
-            .get(&(method.to_ascii_uppercase(), endpoint))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    /// Requests with this method, to any endpoint.
-    pub fn by_method(&self, method: &str) -> u64 {
-        self.requests
-            .iter()
-            .filter(|((m, _), _)| m.eq_ignore_ascii_case(method))
-            .map(|(_, n)| n)
-            .sum()
-    }
-
-    /// Requests to this endpoint, with any method.
-    pub fn by_endpoint(&self, endpoint: Endpoint) -> u64 {
-        self.requests
-            .iter()
-            .filter(|((_, e), _)| *e == endpoint)
-            .map(|(_, n)| n)
-            .sum()
-    }
-
-    /// Requests to the CRM API (everything but the accounts server).
-    pub fn api_calls(&self) -> u64 {
-        self.requests
-            .iter()
-            .filter(|((_, e), _)| !e.is_accounts())
-            .map(|(_, n)| n)
-            .sum()
-    }
-
-    /// Responses with this HTTP status.
-    pub fn status(&self, status: u16) -> u64 {
-        self.statuses.get(&status).copied().unwrap_or(0)
-    }
-
-    /// Records returned by record lists, single-record reads, COQL and bulk read
-    /// results.
-    pub fn records_returned(&self) -> u64 {
-        self.records_returned
-    }
-
-    /// Every (method, endpoint, count), sorted.
-    pub fn requests(&self) -> impl Iterator<Item = (&str, Endpoint, u64)> + '_ {
-        self.requests.iter().map(|((m, e), n)| (m.as_str(), *e, *n))
-    }
-
-    /// Every (status, count), sorted.
-    pub fn statuses(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
-        self.statuses.iter().map(|(s, n)| (*s, *n))
-    }
-}
+pub type Stats = connector_core::emulator::RequestStats<Endpoint>;
