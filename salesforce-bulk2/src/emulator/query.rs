@@ -13,53 +13,71 @@ use super::error::ApiError;
 use super::jobs::{self, Jobs, decode_locator, encode_locator, settled, write_row};
 use super::schema::Schema;
 use super::server::{Req, Shared, empty_response, json_response, lock};
-use super::soql::{self, Path};
+use super::soql;
 use super::store::{Store, format_job_datetime, now};
 
-/// What a query evaluated to: the columns and the matching records' slots.
+/// A query's result file, written when the job ran (as Salesforce stores a job's
+/// results before they are downloaded): a page is a slice of it, so reading results
+/// costs the emulator a copy, not a query, and a record changed after the job does not
+/// change its results.
 #[derive(Debug)]
 pub(crate) struct QueryResult {
-    object: usize,
-    fields: Vec<Path>,
-    slots: Vec<usize>,
+    /// The header row.
+    header: Bytes,
+    /// Every row, one after the other.
+    rows: Bytes,
+    /// Where each row ends in `rows`.
+    ends: Vec<usize>,
 }
 
 impl QueryResult {
-    /// Rows `from..to` as CSV, after the header when `header`.
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "one page's coordinates and CSV options"
-    )]
-    fn render(
-        &self,
+    /// Evaluates `parsed`'s columns for `slots` into CSV.
+    fn write(
         store: &Store,
         schema: &Schema,
-        from: usize,
-        to: usize,
-        header: bool,
+        parsed: &soql::Query,
+        slots: &[usize],
         delimiter: u8,
         crlf: bool,
-    ) -> Vec<u8> {
-        let mut out = Vec::with_capacity(96 * (to - from + 1));
-        if header {
+    ) -> Self {
+        let mut header = Vec::new();
+        write_row(
+            &mut header,
+            parsed.fields.iter().map(|f| Some(f.name.as_str())),
+            delimiter,
+            crlf,
+        );
+        let mut rows = Vec::with_capacity(64 * slots.len());
+        let mut ends = Vec::with_capacity(slots.len());
+        for slot in slots {
             write_row(
-                &mut out,
-                self.fields.iter().map(|f| Some(f.name.as_str())),
-                delimiter,
-                crlf,
-            );
-        }
-        for slot in &self.slots[from..to] {
-            write_row(
-                &mut out,
-                self.fields
+                &mut rows,
+                parsed
+                    .fields
                     .iter()
-                    .map(|f| f.value(store, schema, self.object, *slot)),
+                    .map(|f| f.value(store, schema, parsed.object, *slot)),
                 delimiter,
                 crlf,
             );
+            ends.push(rows.len());
         }
-        out
+        Self {
+            header: Bytes::from(header),
+            rows: Bytes::from(rows),
+            ends,
+        }
+    }
+
+    /// The number of rows.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Rows `from..to`, without the header.
+    fn rows(&self, from: usize, to: usize) -> Bytes {
+        let start = from.checked_sub(1).map_or(0, |i| self.ends[i]);
+        let end = to.checked_sub(1).map_or(0, |i| self.ends[i]);
+        self.rows.slice(start..end.max(start))
     }
 }
 
@@ -118,7 +136,7 @@ impl QueryJob {
         });
         if full && let Value::Object(map) = &mut v {
             let processed = match (&self.outcome, state) {
-                (Some(Ok(r)), "JobComplete") => r.slots.len(),
+                (Some(Ok(r)), "JobComplete") => r.len(),
                 _ => 0,
             };
             map.insert("jobType".to_owned(), json!("V2Query"));
@@ -171,6 +189,8 @@ pub(crate) async fn create(shared: &Arc<Shared>, req: &Req) -> Result<Response, 
         ));
     };
     let (delimiter, line_ending) = jobs::csv_options(&body)?;
+    let delimiter_byte = jobs::delimiter(&delimiter).unwrap_or(b',');
+    let crlf = line_ending == "CRLF";
     let parsed = soql::parse(soql_text, &shared.schema)?;
     {
         let mut limits = lock(&shared.limits);
@@ -213,11 +233,14 @@ pub(crate) async fn create(shared: &Arc<Shared>, req: &Req) -> Result<Response, 
         } else {
             let store = worker.read();
             let slots = parsed.execute(&store, &worker.schema, operation == "queryAll");
-            Ok(Arc::new(QueryResult {
-                object: parsed.object,
-                fields: parsed.fields.clone(),
-                slots,
-            }))
+            Ok(Arc::new(QueryResult::write(
+                &store,
+                &worker.schema,
+                &parsed,
+                &slots,
+                delimiter_byte,
+                crlf,
+            )))
         };
         let mut jobs = lock(&worker.jobs);
         if let Some(job) = jobs.query.get_mut(&job_id) {
@@ -307,11 +330,7 @@ pub(crate) fn list(shared: &Shared, req: &Req) -> Result<Response, ApiError> {
 }
 
 /// The finished result of a job, checked for version and state.
-fn completed(
-    shared: &Shared,
-    req: &Req,
-    id: &str,
-) -> Result<(Arc<QueryResult>, u8, bool), ApiError> {
+fn completed(shared: &Shared, req: &Req, id: &str) -> Result<Arc<QueryResult>, ApiError> {
     let jobs = lock(&shared.jobs);
     let job = jobs
         .query
@@ -329,11 +348,7 @@ fn completed(
     }
     let state = job.state(shared);
     match (&job.outcome, state) {
-        (Some(Ok(result)), "JobComplete") => Ok((
-            Arc::clone(result),
-            jobs::delimiter(&job.delimiter).unwrap_or(b','),
-            job.line_ending == "CRLF",
-        )),
+        (Some(Ok(result)), "JobComplete") => Ok(Arc::clone(result)),
         _ => {
             let shown = match state {
                 "InProgress" => "IN_PROGRESS",
@@ -371,7 +386,7 @@ pub(crate) async fn results(
     req: &Req,
     id: &str,
 ) -> Result<Response, ApiError> {
-    let (result, delimiter, crlf) = completed(shared, req, id)?;
+    let result = completed(shared, req, id)?;
     let size = page_size(shared, req)?;
     let from = match req.param("locator") {
         Some(l) if !l.is_empty() && l != "null" => decode_locator(l)?,
@@ -384,48 +399,41 @@ pub(crate) async fn results(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let total = result.slots.len();
+    let total = result.len();
     let from = from.min(total);
     let to = from.saturating_add(size).min(total);
-    let worker = Arc::clone(shared);
-    let render = Arc::clone(&result);
+    let page = [result.header.clone(), result.rows(from, to)];
     let gzip = req.wants_gzip();
-    // Rendered, and compressed when asked, in chunks while earlier ones are on the
-    // wire: the first rows of a page arrive before the last are rendered.
-    const CHUNK: usize = 4_096;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    tokio::task::spawn_blocking(move || {
-        use std::io::Write as _;
-        let mut encoder =
-            gzip.then(|| flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
-        let mut start = from;
-        let mut header = true;
-        while header || start < to {
-            let end = start.saturating_add(CHUNK).min(to);
-            let mut chunk = {
-                let store = worker.read();
-                render.render(&store, &worker.schema, start, end, header, delimiter, crlf)
-            };
-            header = false;
-            start = end;
-            if let Some(encoder) = &mut encoder {
-                if let Err(e) = encoder.write_all(&chunk) {
-                    let _ = tx.blocking_send(Err(e));
-                    return;
+    let body = if gzip {
+        // Compressed in chunks while earlier ones are on the wire.
+        const CHUNK: usize = 64 * 1024;
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+        tokio::task::spawn_blocking(move || {
+            use std::io::Write as _;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            for part in &page {
+                for piece in part.chunks(CHUNK) {
+                    if let Err(e) = encoder.write_all(piece) {
+                        let _ = tx.blocking_send(Err(e));
+                        return;
+                    }
+                    let out = std::mem::take(encoder.get_mut());
+                    if !out.is_empty() && tx.blocking_send(Ok(Bytes::from(out))).is_err() {
+                        return;
+                    }
                 }
-                chunk = std::mem::take(encoder.get_mut());
             }
-            if !chunk.is_empty() && tx.blocking_send(Ok(Bytes::from(chunk))).is_err() {
-                return;
-            }
-        }
-        if let Some(encoder) = encoder {
             let _ = tx.blocking_send(encoder.finish().map(Bytes::from));
-        }
-    });
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
+        });
+        Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    } else {
+        Body::from_stream(futures::stream::iter(
+            page.into_iter().map(Ok::<Bytes, std::io::Error>),
+        ))
+    };
     let mut builder = Response::builder()
         .status(200)
         .header(http::header::CONTENT_TYPE, "text/csv");
@@ -433,7 +441,7 @@ pub(crate) async fn results(
         builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
     }
     let mut response = builder
-        .body(Body::from_stream(stream))
+        .body(body)
         .unwrap_or_else(|_| Response::new(Body::empty()));
     lock(&shared.stats).record_records(to - from);
     let locator = if to < total {
@@ -452,14 +460,14 @@ pub(crate) async fn results(
 /// `GET /jobs/query/{id}/resultPages?locator=&maxRecords=`: up to five page URLs.
 pub(crate) fn result_pages(shared: &Shared, req: &Req, id: &str) -> Result<Response, ApiError> {
     const URLS_PER_CALL: usize = 5;
-    let (result, _, _) = completed(shared, req, id)?;
+    let result = completed(shared, req, id)?;
     let id = Jobs::canonical(id);
     let size = page_size(shared, req)?;
     let mut from = match req.param("locator") {
         Some(l) if !l.is_empty() && l != "null" => decode_locator(l)?,
         _ => 0,
     };
-    let total = result.slots.len();
+    let total = result.len();
     let base = format!("/services/data/v{}.0/jobs/query/{id}", req.version);
     let mut pages = Vec::new();
     loop {
