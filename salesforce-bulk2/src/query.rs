@@ -15,11 +15,13 @@
 //! on are counted and skipped, so no row is lost or duplicated (locators stay valid
 //! while the job exists, and a page's content does not change).
 //!
-//! With [`ResultOptions::max_concurrent`] above 1, on API versions with `resultPages`
-//! (58.0 and later), page URLs are listed first and up to that many pages download at
-//! once; batches of different pages then interleave. A query with `ORDER BY` should be
-//! read with `max_concurrent` 1 to keep its order. An org that does not know
-//! `resultPages` falls back to the sequential locator chain.
+//! With [`ResultOptions::max_concurrent`] above 1, up to that many pages download and
+//! parse at once, each on a task of its own (so on as many cores), and their batches
+//! are still handed on in the result's order: a query with `ORDER BY` keeps it. On API
+//! versions with `resultPages` (58.0 and later) the page URLs are listed first. Before
+//! that, or when an org does not know `resultPages`, the locator chain is read ahead:
+//! each page's `Sforce-Locator` arrives with its headers, so the next page is asked
+//! for while the current one is still downloading.
 
 use std::sync::Arc;
 
@@ -112,7 +114,10 @@ impl QueryRequest {
 pub struct ResultOptions {
     /// `maxRecords` per page (`None`: Salesforce's default).
     pub max_records: Option<u64>,
-    /// Pages downloaded at once through `resultPages` (default 1: the locator chain).
+    /// Pages downloaded and parsed at once, each on a task of its own, their batches
+    /// handed on in order (default 1: one page after the other, parsed on the
+    /// consumer's task). Pages are listed through `resultPages` where the API version
+    /// has it, else the locator chain is read ahead.
     pub max_concurrent: usize,
     /// Rows per batch handed on (default 10,000; a batch ends at the latest with its
     /// page... or grows by at most one network chunk beyond this).
@@ -489,69 +494,171 @@ fn results<H: RowHandler>(
         PageSource::Chain {
             path: format!("jobs/query/{job_id}/results"),
             locator: None,
+            follow: true,
         },
         delimiter,
         options.clone(),
         handler.clone(),
     );
-    if options.max_concurrent <= 1 || client.api_version() < crate::ApiVersion::RESULT_PAGES {
+    if options.max_concurrent <= 1 {
         return sequential.into_stream();
     }
-    // List the pages through `resultPages`, download up to `max_concurrent` at once.
     let limit = options.max_concurrent;
-    let first = format!("jobs/query/{job_id}/resultPages");
-    let lister = stream::unfold(
-        (Some(first), true, Some(sequential)),
-        move |(next, is_first, fallback)| {
-            let client = client.clone();
-            let options = options.clone();
-            let handler = handler.clone();
-            async move {
-                let path = next?;
-                let mut call =
-                    Call::new(Method::GET, path.as_str(), "salesforce.query_result_pages");
-                // The page size is asked for once; `nextRecordsUrl` carries it on.
-                if is_first && let Some(n) = options.max_records {
-                    call = call.query("maxRecords", n.to_string());
+    let location: Arc<str> = Arc::from(format!("jobs/query/{job_id}/results").as_str());
+    // One task lists the pages in order and starts each on a task of its own (at most
+    // `limit` at once); their streams are read one after the other.
+    task_stream(limit, location, move |tx| async move {
+        let pages = Pages {
+            client,
+            permits: Arc::new(tokio::sync::Semaphore::new(limit)),
+            tx,
+        };
+        let mut chain = sequential;
+        if chain.client.api_version() >= crate::ApiVersion::RESULT_PAGES {
+            match pages.list_result_pages(&job_id, chain).await {
+                Some(fallback) => chain = fallback,
+                None => return,
+            }
+        }
+        pages.read_ahead(chain).await;
+    })
+    .flat_map(|page| match page {
+        Ok(chunks) => chunks,
+        Err(e) => stream::once(async move { Err(e) }).boxed(),
+    })
+    .boxed()
+}
+
+type ChunkStream<T> = BoxStream<'static, Result<Chunk<T>>>;
+
+/// Starts pages, in result order, for [`results`].
+struct Pages<H: RowHandler> {
+    client: SalesforceClient,
+    /// One per page being read.
+    permits: Arc<tokio::sync::Semaphore>,
+    tx: tokio::sync::mpsc::Sender<Result<ChunkStream<H::Item>>>,
+}
+
+impl<H: RowHandler> Pages<H> {
+    /// Starts `pager` on a task of its own once fewer than the limit of pages are being
+    /// read; `false` when the consumer is gone.
+    async fn start(&self, pager: Pager<H>) -> bool {
+        let Ok(permit) = Arc::clone(&self.permits).acquire_owned().await else {
+            return false;
+        };
+        self.tx.send(Ok(pager.spawn(permit))).await.is_ok()
+    }
+
+    /// Lists the pages through `resultPages` and starts them. Returns `chain` (the
+    /// unopened locator chain) back when the org does not know `resultPages`.
+    async fn list_result_pages(&self, job_id: &str, chain: Pager<H>) -> Option<Pager<H>> {
+        let mut next = Some(format!("jobs/query/{job_id}/resultPages"));
+        let mut is_first = true;
+        while let Some(path) = next.take() {
+            let mut call = Call::new(Method::GET, path.as_str(), "salesforce.query_result_pages");
+            // The page size is asked for once; `nextRecordsUrl` carries it on.
+            if is_first && let Some(n) = chain.options.max_records {
+                call = call.query("maxRecords", n.to_string());
+            }
+            match self.client.json::<ResultPageList>(&call).await {
+                Ok(list) => {
+                    next = match list.next_records_url {
+                        Some(n) if list.done != Some(true) && !n.is_empty() => Some(n),
+                        _ => None,
+                    };
+                    for page in list.result_pages {
+                        let pager = chain.sibling(PageSource::Single {
+                            url: page.result_url,
+                        });
+                        if !self.start(pager).await {
+                            return None;
+                        }
+                    }
                 }
-                match client.json::<ResultPageList>(&call).await {
-                    Ok(list) => {
-                        let next = match list.next_records_url {
-                            Some(n) if list.done != Some(true) && !n.is_empty() => Some(n),
-                            _ => None,
-                        };
-                        let pages: Vec<BoxStream<'static, Result<Chunk<H::Item>>>> = list
-                            .result_pages
-                            .into_iter()
-                            .map(|p| {
-                                Pager::new(
-                                    client.clone(),
-                                    PageSource::Single { url: p.result_url },
-                                    delimiter,
-                                    options.clone(),
-                                    handler.clone(),
-                                )
-                                .into_task_stream()
-                            })
-                            .collect();
-                        Some((stream::iter(pages), (next, false, None)))
-                    }
-                    Err(e) if is_first && matches!(e.status(), Some(400 | 404 | 405)) => {
-                        tracing::debug!(error = %e, "resultPages unavailable; reading the locator chain");
-                        let pages: Vec<BoxStream<'static, Result<Chunk<H::Item>>>> =
-                            fallback.map(Pager::into_stream).into_iter().collect();
-                        Some((stream::iter(pages), (None, false, None)))
-                    }
-                    Err(e) => {
-                        let failed: BoxStream<'static, Result<Chunk<H::Item>>> =
-                            stream::once(async move { Err(e) }).boxed();
-                        Some((stream::iter(vec![failed]), (None, false, None)))
-                    }
+                Err(e) if is_first && matches!(e.status(), Some(400 | 404 | 405)) => {
+                    tracing::debug!(error = %e, "resultPages unavailable; reading the locator chain ahead");
+                    return Some(chain);
+                }
+                Err(e) => {
+                    let _ = self.tx.send(Err(e)).await;
+                    return None;
                 }
             }
+            is_first = false;
+        }
+        None
+    }
+
+    /// Reads the locator chain of `chain` ahead: opens a page, starts it, and opens the
+    /// next as soon as the page's headers have named it.
+    async fn read_ahead(&self, chain: Pager<H>) {
+        let PageSource::Chain { path, locator, .. } = &chain.source else {
+            return;
+        };
+        let mut locator = locator.clone();
+        loop {
+            let mut pager = chain.sibling(PageSource::Chain {
+                path: path.clone(),
+                locator: locator.clone(),
+                follow: false,
+            });
+            // The permit is taken before the page is opened, so that no more than the
+            // limit of connections are open.
+            let Ok(permit) = Arc::clone(&self.permits).acquire_owned().await else {
+                return;
+            };
+            if let Err(e) = pager.open_page().await {
+                let _ = self.tx.send(Err(e)).await;
+                return;
+            }
+            let next = pager.page.as_ref().and_then(|p| p.next.clone());
+            if self.tx.send(Ok(pager.spawn(permit))).await.is_err() {
+                return;
+            }
+            match next {
+                Some(n) => locator = Some(n),
+                None => return,
+            }
+        }
+    }
+}
+
+/// Runs `produce` on a task of its own and hands on what it sends, in order, keeping
+/// at most `capacity` items waiting. Dropping the stream aborts the task; a task that
+/// stops without finishing (a panic) ends the stream with an error naming `location`,
+/// never as if the results were complete.
+fn task_stream<T, F, Fut>(
+    capacity: usize,
+    location: Arc<str>,
+    produce: F,
+) -> BoxStream<'static, Result<T>>
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<T>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
+    let task = AbortOnDrop(tokio::spawn(produce(tx)));
+    stream::unfold(
+        (rx, Some(task), location),
+        |(mut rx, mut task, location)| async move {
+            if let Some(item) = rx.recv().await {
+                return Some((item, (rx, task, location)));
+            }
+            // The channel closed: the task ended, or did not finish.
+            let mut handle = task.take()?;
+            let joined = (&mut handle.0).await;
+            let error = joined.err().map(|e| {
+                SalesforceError::from(connector_core::ConnectorError::new(
+                    connector_core::ErrorKind::Unexpected,
+                    RESULTS_OP,
+                    format!("the task reading the results at {location} stopped: {e}"),
+                ))
+            })?;
+            Some((Err(error), (rx, None, location)))
         },
-    );
-    lister.flatten().flatten_unordered(limit).boxed()
+    )
+    .boxed()
 }
 
 /// Aborts a task when dropped (a consumer that stops reading stops the download).
@@ -564,10 +671,12 @@ impl Drop for AbortOnDrop {
 }
 
 enum PageSource {
-    /// The locator chain from `path`.
+    /// The page of the locator chain at `locator` (the first page when `None`), and the
+    /// pages after it when `follow`.
     Chain {
         path: String,
         locator: Option<String>,
+        follow: bool,
     },
     /// One page, by its `resultUrl`.
     Single { url: String },
@@ -638,53 +747,63 @@ impl<H: RowHandler> Pager<H> {
         .boxed()
     }
 
-    /// The pager's chunks, parsed on a task of its own started when the stream is first
-    /// polled, so that pages downloading at once are parsed on as many cores (on a
-    /// multi-threaded runtime). At most two finished chunks wait for the consumer (one
-    /// in the channel, one being sent); dropping the stream aborts the task.
+    /// A pager for another page of the same results.
+    fn sibling(&self, source: PageSource) -> Self {
+        Self::new(
+            self.client.clone(),
+            source,
+            self.delimiter,
+            self.options.clone(),
+            self.handler.clone(),
+        )
+    }
+
+    /// Starts parsing on a task of its own, so that pages read at once are parsed on as
+    /// many cores (on a multi-threaded runtime); `permit` is held until the page is
+    /// read. At most two finished chunks wait for the consumer (one in the channel, one
+    /// being sent); dropping the stream aborts the task.
     ///
     /// Only worth it for pages read in parallel: a record allocated on one thread and
     /// freed on another costs the allocator a lock, which made a lone page slower.
-    fn into_task_stream(self) -> BoxStream<'static, Result<Chunk<H::Item>>> {
-        stream::once(async move {
-            let (tx, rx) = tokio::sync::mpsc::channel(1);
-            let location: Arc<str> = match &self.source {
-                PageSource::Chain { path, .. } => Arc::from(path.as_str()),
-                PageSource::Single { url } => Arc::from(url.as_str()),
-            };
-            let task = tokio::spawn(async move {
-                let mut pager = self;
-                while let Some(item) = pager.next_chunk().await {
-                    if tx.send(item).await.is_err() {
-                        return;
+    fn spawn(self, permit: tokio::sync::OwnedSemaphorePermit) -> ChunkStream<H::Item> {
+        let location: Arc<str> = match &self.source {
+            PageSource::Chain { path, locator, .. } => {
+                Arc::from(format!("{path}?locator={}", locator.as_deref().unwrap_or("")).as_str())
+            }
+            PageSource::Single { url } => Arc::from(url.as_str()),
+        };
+        task_stream(1, location, move |tx| async move {
+            let mut pager = self;
+            while let Some(item) = pager.next_chunk().await {
+                if tx.send(item).await.is_err() {
+                    break;
+                }
+            }
+            drop(permit);
+        })
+    }
+
+    /// Opens the current page, fetching it again after transient failures.
+    async fn open_page(&mut self) -> Result<()> {
+        loop {
+            match self.open().await {
+                Ok(page) => {
+                    self.page = Some(page);
+                    return Ok(());
+                }
+                Err(e) if e.is_transient() => {
+                    if let Some(e) = self.retry_page(e).await {
+                        return Err(e);
                     }
                 }
-            });
-            let state = (rx, Some(AbortOnDrop(task)), location);
-            stream::unfold(state, |(mut rx, mut task, location)| async move {
-                if let Some(item) = rx.recv().await {
-                    return Some((item, (rx, task, location)));
-                }
-                // The channel closed: the pager ended, or its task did not finish.
-                let mut handle = task.take()?;
-                let joined = (&mut handle.0).await;
-                let error = joined.err().map(|e| {
-                    SalesforceError::from(connector_core::ConnectorError::new(
-                        connector_core::ErrorKind::Unexpected,
-                        RESULTS_OP,
-                        format!("the task reading the results at {location} stopped: {e}"),
-                    ))
-                })?;
-                Some((Err(error), (rx, None, location)))
-            })
-        })
-        .flatten()
-        .boxed()
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     async fn open(&mut self) -> Result<OpenPage> {
         let (call, location) = match &self.source {
-            PageSource::Chain { path, locator } => {
+            PageSource::Chain { path, locator, .. } => {
                 let mut call = Call::new(Method::GET, path.as_str(), RESULTS_OP).accept("text/csv");
                 if let Some(l) = locator {
                     call = call.query("locator", l.as_str());
@@ -829,19 +948,9 @@ impl<H: RowHandler> Pager<H> {
                 if self.done {
                     return None;
                 }
-                match self.open().await {
-                    Ok(p) => self.page = Some(p),
-                    Err(e) if e.is_transient() => {
-                        if let Some(e) = self.retry_page(e).await {
-                            self.done = true;
-                            return Some(Err(e));
-                        }
-                        continue;
-                    }
-                    Err(e) => {
-                        self.done = true;
-                        return Some(Err(e));
-                    }
+                if let Err(e) = self.open_page().await {
+                    self.done = true;
+                    return Some(Err(e));
                 }
             }
             let Some(mut page) = self.page.take() else {
@@ -893,7 +1002,14 @@ impl<H: RowHandler> Pager<H> {
                     self.retries_left = self.options.page_retries;
                     self.backoff.reset();
                     match (&mut self.source, page.next) {
-                        (PageSource::Chain { locator, .. }, Some(next)) => *locator = Some(next),
+                        (
+                            PageSource::Chain {
+                                locator,
+                                follow: true,
+                                ..
+                            },
+                            Some(next),
+                        ) => *locator = Some(next),
                         _ => self.done = true,
                     }
                     if !self.out.is_empty() {

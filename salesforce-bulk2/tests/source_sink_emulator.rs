@@ -26,7 +26,7 @@ use salesforce_bulk2::job::LineEnding;
 use salesforce_bulk2::query::{QueryRequest, ResultOptions};
 use salesforce_bulk2::sink::SalesforceSink;
 use salesforce_bulk2::source::{Dataset, SalesforceSource};
-use salesforce_bulk2::{SalesforceClient, SalesforceError};
+use salesforce_bulk2::{ApiVersion, SalesforceClient, SalesforceError};
 use serde_json::json;
 use type_mapping::{ConversionPolicy, DataType, Field, Schema, Value};
 
@@ -35,16 +35,17 @@ async fn emulator(config: EmulatorConfig) -> RunningEmulator {
 }
 
 fn client(e: &RunningEmulator) -> SalesforceClient {
-    e.client_builder()
-        .retry(
-            connector_core::retry::RetryPolicy::default().with_backoff(
-                connector_core::retry::Backoff::default()
-                    .with_initial(Duration::from_millis(5))
-                    .with_max(Duration::from_millis(50)),
-            ),
-        )
-        .build()
-        .unwrap()
+    client_builder(e).build().unwrap()
+}
+
+fn client_builder(e: &RunningEmulator) -> salesforce_bulk2::SalesforceClientBuilder {
+    e.client_builder().retry(
+        connector_core::retry::RetryPolicy::default().with_backoff(
+            connector_core::retry::Backoff::default()
+                .with_initial(Duration::from_millis(5))
+                .with_max(Duration::from_millis(50)),
+        ),
+    )
 }
 
 /// Runs `soql` and returns its rows as text, keyed by column name.
@@ -176,10 +177,9 @@ async fn query_all_includes_deleted_records() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn locator_paging_and_parallel_result_pages_return_every_row_once() {
+async fn locator_paging_and_parallel_pages_return_every_row_once_in_order() {
     let e = emulator(EmulatorConfig::new()).await;
     e.seed_records("Account", 2_345).unwrap();
-    let c = client(&e);
     let expected: HashSet<String> = e
         .records("Account")
         .iter()
@@ -187,36 +187,114 @@ async fn locator_paging_and_parallel_result_pages_return_every_row_once() {
         .collect();
     assert_eq!(expected.len(), 2_345);
 
-    for max_concurrent in [1, 4] {
+    // One page after the other, then 4 at once through resultPages, then 4 at once on
+    // an API version without resultPages (the locator chain read ahead).
+    let mut first_order: Option<Vec<String>> = None;
+    for (max_concurrent, version) in [(1, None), (4, None), (4, Some(ApiVersion::new(57, 0)))] {
+        let mut builder = client_builder(&e);
+        if let Some(v) = version {
+            builder = builder.api_version(v);
+        }
+        let c = builder.build().unwrap();
         e.reset_stats();
         let options = ResultOptions {
             max_records: Some(500),
             max_concurrent,
+            // Several batches a page, so that pages read at once could interleave.
+            batch_size: 100,
             ..ResultOptions::default()
         };
         let rows = query_rows(
             &c,
-            QueryRequest::new("SELECT Id, Name, Description FROM Account"),
+            QueryRequest::new("SELECT Id, Name, Description FROM Account ORDER BY Name"),
             options,
         )
         .await;
-        let ids: Vec<&str> = rows.iter().map(|r| r["Id"].as_str()).collect();
-        let unique: HashSet<String> = ids.iter().map(|s| (*s).to_owned()).collect();
-        assert_eq!(ids.len(), 2_345, "max_concurrent {max_concurrent}");
-        assert_eq!(unique, expected, "max_concurrent {max_concurrent}");
+        let case = format!("max_concurrent {max_concurrent}, version {version:?}");
+        let ids: Vec<String> = rows.iter().map(|r| r["Id"].clone()).collect();
+        let unique: HashSet<String> = ids.iter().cloned().collect();
+        assert_eq!(ids.len(), 2_345, "{case}");
+        assert_eq!(unique, expected, "{case}");
+        let names: Vec<&str> = rows.iter().map(|r| r["Name"].as_str()).collect();
+        assert!(names.is_sorted(), "{case}: ORDER BY Name is kept");
+        match &first_order {
+            None => first_order = Some(ids),
+            Some(order) => assert_eq!(&ids, order, "{case}: the same order"),
+        }
         let stats = e.stats();
         assert_eq!(
             stats.count("GET", Endpoint::QueryResults),
             5,
-            "{max_concurrent}: 5 pages of at most 500: {stats:?}"
+            "{case}: 5 pages of at most 500: {stats:?}"
         );
-        if max_concurrent > 1 {
-            assert!(
-                stats.count("GET", Endpoint::QueryResultPages) >= 1,
-                "{stats:?}"
-            );
+        let listed = stats.count("GET", Endpoint::QueryResultPages);
+        match (max_concurrent, version) {
+            (1, _) | (_, Some(_)) => assert_eq!(listed, 0, "{case}: {stats:?}"),
+            _ => assert!(listed >= 1, "{case}: {stats:?}"),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_are_those_of_the_moment_the_job_ran() {
+    let e = emulator(EmulatorConfig::new()).await;
+    let ids = accounts(&e);
+    let c = client(&e);
+    let jobs = c.query_jobs();
+    let job = jobs
+        .create(&QueryRequest::new("SELECT Id, Industry FROM Account"))
+        .await
+        .unwrap();
+    let job = jobs.wait(&job.id).await.unwrap();
+    // After the job completed: every Industry changes and a record is added.
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::String),
+        Field::new("Industry", DataType::String),
+    ]));
+    let updates: Vec<Record> = ids
+        .iter()
+        .map(|id| {
+            Record::new(vec![
+                Value::String(id.clone()),
+                Value::String("Banking".into()),
+            ])
+        })
+        .collect();
+    c.ingest_jobs()
+        .run(
+            "Account",
+            &IngestOperation::Update,
+            schema,
+            &updates,
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap();
+    e.insert_records(
+        "Account",
+        &[json!({"Name": "Newcomer", "Industry": "Banking"})],
+    )
+    .unwrap();
+    assert!(
+        e.records("Account")
+            .iter()
+            .all(|r| r["Industry"] == "Banking")
+    );
+
+    let pages: Vec<_> = jobs
+        .raw_results(&job, ResultOptions::default())
+        .try_collect()
+        .await
+        .unwrap();
+    let industries: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| p.rows.iter().map(|r| r[1].as_str()))
+        .collect();
+    assert_eq!(industries.len(), ids.len(), "the new record is not in them");
+    assert!(
+        !industries.contains(&"Banking"),
+        "the values the job read: {industries:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
