@@ -17,7 +17,8 @@
 //!
 //! With [`ResultOptions::max_concurrent`] above 1, up to that many pages download and
 //! parse at once, each on a task of its own (so on as many cores), and their batches
-//! are still handed on in the result's order: a query with `ORDER BY` keeps it. On API
+//! are still handed on in the result's order: a query with `ORDER BY` keeps it
+//! ([`ResultOptions::in_order`] `false` trades the order for throughput). On API
 //! versions with `resultPages` (58.0 and later) the page URLs are listed first. Before
 //! that, or when an org does not know `resultPages`, the locator chain is read ahead:
 //! each page's `Sforce-Locator` arrives with its headers, so the next page is asked
@@ -128,6 +129,14 @@ pub struct ResultOptions {
     /// time than it costs; on loopback or a fast LAN, where both sides' CPU is the
     /// limit, `false` asks for plain pages (`Accept-Encoding: identity`).
     pub compression: bool,
+    /// With `max_concurrent` above 1, hands batches on in the result's order (default
+    /// true). Each page read at once runs at most two batches ahead of the consumer, so
+    /// in order, the pages after the one being read soon wait for it. `false` hands on
+    /// each page's batches as they are ready: batches of different pages interleave
+    /// (each page's own stay in order, with their page in
+    /// [`TypedRows::location`]), and reading at once pays off fully. Keep the default
+    /// for a query with `ORDER BY`.
+    pub in_order: bool,
 }
 
 impl Default for ResultOptions {
@@ -138,6 +147,7 @@ impl Default for ResultOptions {
             batch_size: 10_000,
             page_retries: 5,
             compression: true,
+            in_order: true,
         }
     }
 }
@@ -308,33 +318,34 @@ impl QueryJobs {
         };
         results(self.client.clone(), job, options, handler)
             .map(|chunk| {
-                chunk.map(|c| {
-                    let mut records = Vec::with_capacity(c.rows.len());
-                    let mut invalid = Vec::new();
-                    for r in c.rows {
-                        match r {
-                            Ok(rec) => records.push(rec),
-                            Err(bad) => invalid.push(bad),
-                        }
-                    }
-                    TypedRows {
-                        records,
-                        invalid,
-                        location: c.location,
-                    }
+                chunk.map(|c| TypedRows {
+                    records: c.rows.records,
+                    invalid: c.rows.invalid,
+                    location: c.location,
                 })
             })
             .boxed()
     }
 }
 
-/// What turns parsed rows into items.
+/// Typed rows of one chunk.
+#[derive(Default)]
+struct TypedOut {
+    records: Vec<Record>,
+    invalid: Vec<InvalidRow>,
+}
+
+/// What turns parsed rows into a chunk's rows.
 trait RowHandler: Clone + Send + 'static {
-    type Item: Send + 'static;
+    /// A chunk's rows.
+    type Rows: Default + Send + 'static;
     /// A page's header: the first one sets the columns, later ones must match.
     fn header(&mut self, cells: &[&str]) -> Result<()>;
-    /// A data row (`None`: not UTF-8), 1-based row in the page.
-    fn row(&mut self, cells: Option<&[&str]>, row: u64) -> Self::Item;
+    /// Adds a data row (`None` when it is not UTF-8; `row` is 1-based in the page, the
+    /// header being row 1) to `rows`.
+    fn row(&mut self, cells: Option<&[&str]>, row: u64, rows: &mut Self::Rows);
+    /// How many rows `rows` holds.
+    fn len(rows: &Self::Rows) -> usize;
     /// The columns, once known.
     fn columns(&self) -> Option<Arc<[String]>>;
 }
@@ -359,7 +370,7 @@ struct RawHandler {
 }
 
 impl RowHandler for RawHandler {
-    type Item = Vec<String>;
+    type Rows = Vec<Vec<String>>;
     fn header(&mut self, cells: &[&str]) -> Result<()> {
         check_header(&self.columns, cells)?;
         if self.columns.is_none() {
@@ -367,10 +378,15 @@ impl RowHandler for RawHandler {
         }
         Ok(())
     }
-    fn row(&mut self, cells: Option<&[&str]>, _row: u64) -> Vec<String> {
-        cells
-            .map(|c| c.iter().map(|s| (*s).to_owned()).collect())
-            .unwrap_or_default()
+    fn row(&mut self, cells: Option<&[&str]>, _row: u64, rows: &mut Self::Rows) {
+        rows.push(
+            cells
+                .map(|c| c.iter().map(|s| (*s).to_owned()).collect())
+                .unwrap_or_default(),
+        );
+    }
+    fn len(rows: &Self::Rows) -> usize {
+        rows.len()
     }
     fn columns(&self) -> Option<Arc<[String]>> {
         self.columns.clone()
@@ -386,41 +402,8 @@ struct TypedHandler {
     delimiter: u8,
 }
 
-impl RowHandler for TypedHandler {
-    type Item = std::result::Result<Record, InvalidRow>;
-
-    fn header(&mut self, cells: &[&str]) -> Result<()> {
-        check_header(&self.header, cells)?;
-        if self.map.is_some() {
-            return Ok(());
-        }
-        let mut map = Vec::with_capacity(self.schema.len());
-        for field in &self.schema.fields {
-            let idx = cells
-                .iter()
-                .position(|c| *c == field.name)
-                .or_else(|| {
-                    cells
-                        .iter()
-                        .position(|c| c.eq_ignore_ascii_case(&field.name))
-                })
-                .ok_or_else(|| {
-                    SalesforceError::invalid_response(
-                        RESULTS_OP,
-                        format!(
-                            "the results have no column `{}` (columns: {cells:?})",
-                            field.name
-                        ),
-                    )
-                })?;
-            map.push(idx);
-        }
-        self.map = Some(map.into());
-        self.header = Some(cells.iter().map(|s| (*s).to_owned()).collect());
-        Ok(())
-    }
-
-    fn row(&mut self, cells: Option<&[&str]>, row: u64) -> Self::Item {
+impl TypedHandler {
+    fn record(&self, cells: Option<&[&str]>, row: u64) -> std::result::Result<Record, InvalidRow> {
         let raw = |c: &[&str]| c.join(&(self.delimiter as char).to_string());
         let Some(cells) = cells else {
             return Err(InvalidRow {
@@ -468,6 +451,52 @@ impl RowHandler for TypedHandler {
         record.meta.changes = changes;
         Ok(record)
     }
+}
+
+impl RowHandler for TypedHandler {
+    type Rows = TypedOut;
+
+    fn header(&mut self, cells: &[&str]) -> Result<()> {
+        check_header(&self.header, cells)?;
+        if self.map.is_some() {
+            return Ok(());
+        }
+        let mut map = Vec::with_capacity(self.schema.len());
+        for field in &self.schema.fields {
+            let idx = cells
+                .iter()
+                .position(|c| *c == field.name)
+                .or_else(|| {
+                    cells
+                        .iter()
+                        .position(|c| c.eq_ignore_ascii_case(&field.name))
+                })
+                .ok_or_else(|| {
+                    SalesforceError::invalid_response(
+                        RESULTS_OP,
+                        format!(
+                            "the results have no column `{}` (columns: {cells:?})",
+                            field.name
+                        ),
+                    )
+                })?;
+            map.push(idx);
+        }
+        self.map = Some(map.into());
+        self.header = Some(cells.iter().map(|s| (*s).to_owned()).collect());
+        Ok(())
+    }
+
+    fn row(&mut self, cells: Option<&[&str]>, row: u64, rows: &mut Self::Rows) {
+        match self.record(cells, row) {
+            Ok(record) => rows.records.push(record),
+            Err(invalid) => rows.invalid.push(invalid),
+        }
+    }
+
+    fn len(rows: &Self::Rows) -> usize {
+        rows.records.len() + rows.invalid.len()
+    }
 
     fn columns(&self) -> Option<Arc<[String]>> {
         self.header.clone()
@@ -477,7 +506,7 @@ impl RowHandler for TypedHandler {
 /// Rows of one page (or part of one).
 struct Chunk<T> {
     columns: Option<Arc<[String]>>,
-    rows: Vec<T>,
+    rows: T,
     location: Arc<str>,
 }
 
@@ -486,7 +515,7 @@ fn results<H: RowHandler>(
     job: &JobInfo,
     options: ResultOptions,
     handler: H,
-) -> BoxStream<'static, Result<Chunk<H::Item>>> {
+) -> BoxStream<'static, Result<Chunk<H::Rows>>> {
     let delimiter = ColumnDelimiter::from_name(job.column_delimiter.as_deref()).byte();
     let job_id = job.id.clone();
     let sequential = Pager::new(
@@ -504,10 +533,11 @@ fn results<H: RowHandler>(
         return sequential.into_stream();
     }
     let limit = options.max_concurrent;
+    let in_order = options.in_order;
     let location: Arc<str> = Arc::from(format!("jobs/query/{job_id}/results").as_str());
     // One task lists the pages in order and starts each on a task of its own (at most
-    // `limit` at once); their streams are read one after the other.
-    task_stream(limit, location, move |tx| async move {
+    // `limit` at once); their streams are read one after the other, or as they come.
+    let pages = task_stream(limit, location, move |tx| async move {
         let pages = Pages {
             client,
             permits: Arc::new(tokio::sync::Semaphore::new(limit)),
@@ -521,12 +551,17 @@ fn results<H: RowHandler>(
             }
         }
         pages.read_ahead(chain).await;
-    })
-    .flat_map(|page| match page {
+    });
+    let chunks = |page: Result<ChunkStream<H::Rows>>| match page {
         Ok(chunks) => chunks,
         Err(e) => stream::once(async move { Err(e) }).boxed(),
-    })
-    .boxed()
+    };
+    if in_order {
+        pages.flat_map(chunks).boxed()
+    } else {
+        // Every page stream here holds one of the `limit` permits.
+        pages.flat_map_unordered(None, chunks).boxed()
+    }
 }
 
 type ChunkStream<T> = BoxStream<'static, Result<Chunk<T>>>;
@@ -536,7 +571,7 @@ struct Pages<H: RowHandler> {
     client: SalesforceClient,
     /// One per page being read.
     permits: Arc<tokio::sync::Semaphore>,
-    tx: tokio::sync::mpsc::Sender<Result<ChunkStream<H::Item>>>,
+    tx: tokio::sync::mpsc::Sender<Result<ChunkStream<H::Rows>>>,
 }
 
 impl<H: RowHandler> Pages<H> {
@@ -705,7 +740,7 @@ struct Pager<H: RowHandler> {
     emitted_in_page: u64,
     retries_left: u32,
     backoff: Backoff,
-    out: Vec<H::Item>,
+    out: H::Rows,
     location: Arc<str>,
     /// The cells of the row being handed on; kept empty between rows so its
     /// allocation serves every row.
@@ -732,14 +767,14 @@ impl<H: RowHandler> Pager<H> {
             emitted_in_page: 0,
             retries_left,
             backoff: Backoff::default(),
-            out: Vec::new(),
+            out: H::Rows::default(),
             location: Arc::from(""),
             spare_cells: Vec::new(),
         }
     }
 
     /// The pager's chunks, parsed in the task that polls the stream.
-    fn into_stream(self) -> BoxStream<'static, Result<Chunk<H::Item>>> {
+    fn into_stream(self) -> BoxStream<'static, Result<Chunk<H::Rows>>> {
         stream::unfold(self, |mut pager| async move {
             let item = pager.next_chunk().await?;
             Some((item, pager))
@@ -765,7 +800,7 @@ impl<H: RowHandler> Pager<H> {
     ///
     /// Only worth it for pages read in parallel: a record allocated on one thread and
     /// freed on another costs the allocator a lock, which made a lone page slower.
-    fn spawn(self, permit: tokio::sync::OwnedSemaphorePermit) -> ChunkStream<H::Item> {
+    fn spawn(self, permit: tokio::sync::OwnedSemaphorePermit) -> ChunkStream<H::Rows> {
         let location: Arc<str> = match &self.source {
             PageSource::Chain { path, locator, .. } => {
                 Arc::from(format!("{path}?locator={}", locator.as_deref().unwrap_or("")).as_str())
@@ -881,7 +916,7 @@ impl<H: RowHandler> Pager<H> {
                 *rows_seen += 1;
                 if *rows_seen > skip {
                     let row = *rows_seen + 1;
-                    out.push(handler.row(ok.then_some(scratch.as_slice()), row));
+                    handler.row(ok.then_some(scratch.as_slice()), row, out);
                     *emitted += 1;
                 }
                 Ok(())
@@ -918,7 +953,7 @@ impl<H: RowHandler> Pager<H> {
         Ok(())
     }
 
-    fn take_chunk(&mut self) -> Chunk<H::Item> {
+    fn take_chunk(&mut self) -> Chunk<H::Rows> {
         Chunk {
             columns: self.handler.columns(),
             rows: std::mem::take(&mut self.out),
@@ -942,7 +977,7 @@ impl<H: RowHandler> Pager<H> {
         None
     }
 
-    async fn next_chunk(&mut self) -> Option<Result<Chunk<H::Item>>> {
+    async fn next_chunk(&mut self) -> Option<Result<Chunk<H::Rows>>> {
         loop {
             if self.page.is_none() {
                 if self.done {
@@ -963,7 +998,7 @@ impl<H: RowHandler> Pager<H> {
                         return Some(Err(e));
                     }
                     self.page = Some(page);
-                    if self.out.len() >= self.options.batch_size {
+                    if H::len(&self.out) >= self.options.batch_size {
                         return Some(Ok(self.take_chunk()));
                     }
                 }
@@ -1012,7 +1047,7 @@ impl<H: RowHandler> Pager<H> {
                         ) => *locator = Some(next),
                         _ => self.done = true,
                     }
-                    if !self.out.is_empty() {
+                    if H::len(&self.out) > 0 {
                         return Some(Ok(self.take_chunk()));
                     }
                 }

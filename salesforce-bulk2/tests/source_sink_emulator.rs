@@ -188,9 +188,17 @@ async fn locator_paging_and_parallel_pages_return_every_row_once_in_order() {
     assert_eq!(expected.len(), 2_345);
 
     // One page after the other, then 4 at once through resultPages, then 4 at once on
-    // an API version without resultPages (the locator chain read ahead).
+    // an API version without resultPages (the locator chain read ahead); each in order,
+    // then the two parallel reads as batches come.
     let mut first_order: Option<Vec<String>> = None;
-    for (max_concurrent, version) in [(1, None), (4, None), (4, Some(ApiVersion::new(57, 0)))] {
+    let v57 = Some(ApiVersion::new(57, 0));
+    for (max_concurrent, version, in_order) in [
+        (1, None, true),
+        (4, None, true),
+        (4, v57, true),
+        (4, None, false),
+        (4, v57, false),
+    ] {
         let mut builder = client_builder(&e);
         if let Some(v) = version {
             builder = builder.api_version(v);
@@ -202,24 +210,44 @@ async fn locator_paging_and_parallel_pages_return_every_row_once_in_order() {
             max_concurrent,
             // Several batches a page, so that pages read at once could interleave.
             batch_size: 100,
+            in_order,
             ..ResultOptions::default()
         };
-        let rows = query_rows(
-            &c,
-            QueryRequest::new("SELECT Id, Name, Description FROM Account ORDER BY Name"),
-            options,
-        )
-        .await;
-        let case = format!("max_concurrent {max_concurrent}, version {version:?}");
-        let ids: Vec<String> = rows.iter().map(|r| r["Id"].clone()).collect();
+        let jobs = c.query_jobs();
+        let job = jobs
+            .create(&QueryRequest::new(
+                "SELECT Id, Name, Description FROM Account ORDER BY Name",
+            ))
+            .await
+            .unwrap();
+        let job = jobs.wait(&job.id).await.unwrap();
+        let batches: Vec<_> = jobs.raw_results(&job, options).try_collect().await.unwrap();
+        let case =
+            format!("max_concurrent {max_concurrent}, version {version:?}, in order {in_order}");
+        let rows: Vec<(&str, &str)> = batches
+            .iter()
+            .flat_map(|b| b.rows.iter().map(|r| (r[0].as_str(), r[1].as_str())))
+            .collect();
+        let ids: Vec<String> = rows.iter().map(|(id, _)| (*id).to_owned()).collect();
         let unique: HashSet<String> = ids.iter().cloned().collect();
         assert_eq!(ids.len(), 2_345, "{case}");
         assert_eq!(unique, expected, "{case}");
-        let names: Vec<&str> = rows.iter().map(|r| r["Name"].as_str()).collect();
-        assert!(names.is_sorted(), "{case}: ORDER BY Name is kept");
-        match &first_order {
-            None => first_order = Some(ids),
-            Some(order) => assert_eq!(&ids, order, "{case}: the same order"),
+        if in_order {
+            let names: Vec<&str> = rows.iter().map(|(_, name)| *name).collect();
+            assert!(names.is_sorted(), "{case}: ORDER BY Name is kept");
+            match &first_order {
+                None => first_order = Some(ids),
+                Some(order) => assert_eq!(&ids, order, "{case}: the same order"),
+            }
+        } else {
+            // Each page's rows in order, whatever came between them.
+            let mut by_page: HashMap<&str, Vec<&str>> = HashMap::new();
+            for b in &batches {
+                let names = by_page.entry(b.location.as_ref()).or_default();
+                names.extend(b.rows.iter().map(|r| r[1].as_str()));
+            }
+            assert_eq!(by_page.len(), 5, "{case}: {:?}", by_page.keys());
+            assert!(by_page.values().all(|names| names.is_sorted()), "{case}");
         }
         let stats = e.stats();
         assert_eq!(
