@@ -63,6 +63,10 @@ const COLUMNS: [&str; 10] = [
     "CreatedDate",
 ];
 
+/// glibc told to keep freed memory instead of handing the top of the heap back to the
+/// kernel after every batch (and faulting it in again for the next).
+const UNTRIMMED: &str = "glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=16777216";
+
 /// `maxRecords` per page, simple-salesforce's default.
 const PAGE: u64 = 50_000;
 
@@ -390,7 +394,15 @@ impl Run {
 
 /// Runs `program args` and parses its output.
 fn run(program: &Path, args: &[&str]) -> Res<Run> {
-    let out = Command::new(program).args(args).output()?;
+    run_env(program, args, &[])
+}
+
+/// Runs `program args` with `env` set and parses its output.
+fn run_env(program: &Path, args: &[&str], env: &[(&str, &str)]) -> Res<Run> {
+    let out = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()?;
     if !out.status.success() {
         return Err(format!(
             "{} {args:?} failed: {}",
@@ -492,6 +504,14 @@ async fn main() -> Res<()> {
     let emulator_cpu = cpu_secs(emulator_pid) - emulator_before;
     let small = run_child(&["typed", &base, &tenth.to_string(), "1"])?.expect(tenth, "N/10")?;
     let plain = run_child(&["typed", &base, "0", "1", "plain"])?.expect(rows, "plain pages")?;
+    // Microseconds per row, so that a ratio's ceiling can be read off.
+    let per_row = |cpu_secs: f64, rows: f64| cpu_secs * 1e6 / rows;
+    let untrimmed = run_env(
+        &std::env::current_exe()?,
+        &["child", "typed", &base, "0", "1", "plain"],
+        &[("GLIBC_TUNABLES", UNTRIMMED)],
+    )?
+    .expect(rows, "plain pages, glibc not trimming")?;
     println!(
         "   typed batches, gzip pages (the default): {:>10.0} records/s ({:.2} s; {:.2} s from creating the job)",
         gzip.rate(),
@@ -505,13 +525,19 @@ async fn main() -> Res<()> {
         plain.rate() / gzip.rate()
     );
     println!(
+        "   the same, glibc's heap not trimmed (GLIBC_TUNABLES={UNTRIMMED}): {:>10.0} records/s ({:.2} s), CPU per row {:.2} us against {:.2} us: {:.2}x",
+        untrimmed.rate(),
+        untrimmed.secs,
+        per_row(untrimmed.fourth, untrimmed.rows),
+        per_row(plain.fourth, plain.rows),
+        untrimmed.rate() / plain.rate()
+    );
+    println!(
         "   raw download of plain pages, nothing parsed: {:>10.0} records/s ({:.2} s): typed plain is {:.2}x of it",
         raw.rate(),
         raw.secs,
         plain.rate() / raw.rate()
     );
-    // Microseconds per row, so that a ratio's ceiling can be read off.
-    let per_row = |cpu_secs: f64, rows: f64| cpu_secs * 1e6 / rows;
     println!(
         "   CPU per row (gzip pages): this crate {:.2} us; the emulator {:.2} us (running the job, writing its result, compressing pages)",
         per_row(gzip.fourth, gzip.rows),

@@ -264,6 +264,36 @@ async fn locator_paging_and_parallel_pages_return_every_row_once_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_refusing_result_pages_is_read_ahead_on_the_locator_chain() {
+    let e = emulator(EmulatorConfig::new().result_pages_since(99)).await;
+    e.seed_records("Account", 1_050).unwrap();
+    let c = client(&e);
+    let request = || QueryRequest::new("SELECT Id, Name FROM Account ORDER BY Name");
+    let one_by_one = ResultOptions {
+        max_records: Some(100),
+        ..ResultOptions::default()
+    };
+    let expected = query_rows(&c, request(), one_by_one.clone()).await;
+    e.reset_stats();
+    let options = ResultOptions {
+        max_concurrent: 3,
+        batch_size: 30,
+        ..one_by_one
+    };
+    let rows = query_rows(&c, request(), options).await;
+    assert_eq!(rows.len(), 1_050);
+    assert_eq!(rows, expected, "the same rows in the same order");
+    let stats = e.stats();
+    // Asked once, refused with 404, then 11 pages of at most 100 by locator.
+    assert_eq!(
+        stats.count("GET", Endpoint::QueryResultPages),
+        1,
+        "{stats:?}"
+    );
+    assert_eq!(stats.count("GET", Endpoint::QueryResults), 11, "{stats:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_are_those_of_the_moment_the_job_ran() {
     let e = emulator(EmulatorConfig::new()).await;
     let ids = accounts(&e);
