@@ -384,7 +384,7 @@ impl Run {
     }
 
     /// Checks the row count.
-    fn expect(self, rows: u64, what: &str) -> Res<Self> {
+    fn check_rows(self, rows: u64, what: &str) -> Res<Self> {
         if self.rows as u64 != rows {
             return Err(format!("{what} read {} rows, expected {rows}", self.rows).into());
         }
@@ -497,13 +497,15 @@ async fn main() -> Res<()> {
     let emulator = start_emulator(&[format!("--seed=Account={rows}")])?;
     let base = emulator.base.clone();
     let version = emulator.version.clone();
-    let raw = run_child(&["raw", &base, &version])?.expect(rows, "the raw download")?;
+    let raw = run_child(&["raw", &base, &version])?.check_rows(rows, "the raw download")?;
     let emulator_pid = emulator.child.id();
     let emulator_before = cpu_secs(emulator_pid);
-    let gzip = run_child(&["typed", &base, "0", "1"])?.expect(rows, "gzip pages")?;
+    let gzip = run_child(&["typed", &base, "0", "1"])?.check_rows(rows, "gzip pages")?;
     let emulator_cpu = cpu_secs(emulator_pid) - emulator_before;
-    let small = run_child(&["typed", &base, &tenth.to_string(), "1"])?.expect(tenth, "N/10")?;
-    let plain = run_child(&["typed", &base, "0", "1", "plain"])?.expect(rows, "plain pages")?;
+    let small = run_child(&["typed", &base, &tenth.to_string(), "1"])?.check_rows(tenth, "N/10")?;
+    let emulator_before = cpu_secs(emulator_pid);
+    let plain = run_child(&["typed", &base, "0", "1", "plain"])?.check_rows(rows, "plain pages")?;
+    let emulator_cpu_plain = cpu_secs(emulator_pid) - emulator_before;
     // Microseconds per row, so that a ratio's ceiling can be read off.
     let per_row = |cpu_secs: f64, rows: f64| cpu_secs * 1e6 / rows;
     let untrimmed = run_env(
@@ -511,7 +513,7 @@ async fn main() -> Res<()> {
         &["child", "typed", &base, "0", "1", "plain"],
         &[("GLIBC_TUNABLES", UNTRIMMED)],
     )?
-    .expect(rows, "plain pages, glibc not trimming")?;
+    .check_rows(rows, "plain pages, glibc not trimming")?;
     println!(
         "   typed batches, gzip pages (the default): {:>10.0} records/s ({:.2} s; {:.2} s from creating the job)",
         gzip.rate(),
@@ -525,7 +527,7 @@ async fn main() -> Res<()> {
         plain.rate() / gzip.rate()
     );
     println!(
-        "   the same, glibc's heap not trimmed (GLIBC_TUNABLES={UNTRIMMED}): {:>10.0} records/s ({:.2} s), CPU per row {:.2} us against {:.2} us: {:.2}x",
+        "   plain pages, glibc's heap not trimmed (GLIBC_TUNABLES={UNTRIMMED}): {:>10.0} records/s ({:.2} s), CPU per row {:.2} us against {:.2} us: {:.2}x",
         untrimmed.rate(),
         untrimmed.secs,
         per_row(untrimmed.fourth, untrimmed.rows),
@@ -539,9 +541,14 @@ async fn main() -> Res<()> {
         plain.rate() / raw.rate()
     );
     println!(
-        "   CPU per row (gzip pages): this crate {:.2} us; the emulator {:.2} us (running the job, writing its result, compressing pages)",
+        "   CPU per row, gzip pages: this crate {:.2} us, the emulator {:.2} us (running the job, writing its result, compressing pages)",
         per_row(gzip.fourth, gzip.rows),
         per_row(emulator_cpu, gzip.rows)
+    );
+    println!(
+        "   CPU per row, plain pages: this crate {:.2} us, the emulator {:.2} us (running the job, writing its result, sending pages)",
+        per_row(plain.fourth, plain.rows),
+        per_row(emulator_cpu_plain, plain.rows)
     );
     println!(
         "   peak RSS: {:.1} MiB for {rows} rows, {:.1} MiB for {tenth}: {:.2}x (target <= 1.5x)",
@@ -579,7 +586,7 @@ async fn main() -> Res<()> {
                         encoding,
                     ],
                 )
-                .and_then(|r| r.expect(rows, "simple-salesforce"))
+                .and_then(|r| r.check_rows(rows, "simple-salesforce"))
             };
             let py_plain = py("identity");
             let py_gzip = py("gzip");
@@ -598,7 +605,7 @@ async fn main() -> Res<()> {
                 );
             }
             let four =
-                run_child(&["typed", &base, "0", "4", "plain"])?.expect(rows, "4 at once")?;
+                run_child(&["typed", &base, "0", "4", "plain"])?.check_rows(rows, "4 at once")?;
             println!(
                 "   this crate, gzip pages one at a time:  {:.2}x its gzip throughput, {:.2}x its memory",
                 gzip.rate() / py_gzip.rate(),
@@ -610,7 +617,7 @@ async fn main() -> Res<()> {
                 plain.kib / py_plain.kib
             );
             let loose = run_child(&["typed", &base, "0", "4", "plain", "unordered"])?
-                .expect(rows, "4 at once, unordered")?;
+                .check_rows(rows, "4 at once, unordered")?;
             for (label, r) in [("in order", &four), ("as they come", &loose)] {
                 println!(
                     "   this crate, plain pages 4 at once (resultPages), batches {label}: {:>10.0} records/s ({:.2} s), peak RSS {:.1} MiB, CPU per row {:.2} us: {:.2}x its plain throughput, {:.2}x its memory",

@@ -8,7 +8,7 @@
 //! with embedded newlines and quotes, every column delimiter, LF and CRLF, gzip with or
 //! without `Content-Encoding`), and records are handed on in batches as soon as they are
 //! complete. No page is ever held whole in memory. The header that starts every page is
-//! checked against the first page's.
+//! checked: every page's must be the same.
 //!
 //! A page that fails midway (a dropped connection, a body shorter than its
 //! `Sforce-NumberOfRecords`) is fetched again by its locator; the rows already handed
@@ -123,7 +123,9 @@ pub struct ResultOptions {
     /// Rows per batch handed on (default 10,000; a batch ends at the latest with its
     /// page... or grows by at most one network chunk beyond this).
     pub batch_size: usize,
-    /// How many times one page is fetched again after failing midway (default 5).
+    /// How many times in a row one page is fetched again after failing midway (default
+    /// 5). A failure after new rows were handed on starts the count over: such a page
+    /// is moving (a body left unread while the consumer is busy can time out).
     pub page_retries: u32,
     /// Asks for gzip pages (default true). Over the internet compression saves far more
     /// time than it costs; on loopback or a fast LAN, where both sides' CPU is the
@@ -286,7 +288,10 @@ impl QueryJobs {
         job: &JobInfo,
         options: ResultOptions,
     ) -> BoxStream<'static, Result<RawRows>> {
-        let handler = RawHandler { columns: None };
+        let handler = RawHandler {
+            shared: SharedHeader::default(),
+            columns: None,
+        };
         results(self.client.clone(), job, options, handler)
             .map(|chunk| {
                 chunk.map(|c| RawRows {
@@ -313,6 +318,7 @@ impl QueryJobs {
             schema,
             policy,
             map: None,
+            shared: SharedHeader::default(),
             header: None,
             delimiter: ColumnDelimiter::from_name(job.column_delimiter.as_deref()).byte(),
         };
@@ -352,30 +358,39 @@ trait RowHandler: Clone + Send + 'static {
 
 const RESULTS_OP: &str = "salesforce.query_results";
 
-fn check_header(known: &Option<Arc<[String]>>, cells: &[&str]) -> Result<()> {
-    if let Some(known) = known
-        && (known.len() != cells.len() || known.iter().zip(cells).any(|(a, b)| a != b))
-    {
-        return Err(SalesforceError::invalid_response(
-            RESULTS_OP,
-            format!("a page's header {cells:?} differs from the first page's {known:?}"),
-        ));
+/// The header the results start with, shared by the handlers of every page (pages
+/// read at once each have a copy of the handler): the first page read sets it, every
+/// other page's must be the same.
+#[derive(Clone, Default)]
+struct SharedHeader(Arc<std::sync::OnceLock<Arc<[String]>>>);
+
+impl SharedHeader {
+    /// The header, set from `cells` when no page has set it yet; an error when `cells`
+    /// differ from it.
+    fn check(&self, cells: &[&str]) -> Result<Arc<[String]>> {
+        let known = self
+            .0
+            .get_or_init(|| cells.iter().map(|s| (*s).to_owned()).collect());
+        if known.len() != cells.len() || known.iter().zip(cells).any(|(a, b)| a != b) {
+            return Err(SalesforceError::invalid_response(
+                RESULTS_OP,
+                format!("a page's header {cells:?} differs from the other pages' {known:?}"),
+            ));
+        }
+        Ok(Arc::clone(known))
     }
-    Ok(())
 }
 
 #[derive(Clone)]
 struct RawHandler {
+    shared: SharedHeader,
     columns: Option<Arc<[String]>>,
 }
 
 impl RowHandler for RawHandler {
     type Rows = Vec<Vec<String>>;
     fn header(&mut self, cells: &[&str]) -> Result<()> {
-        check_header(&self.columns, cells)?;
-        if self.columns.is_none() {
-            self.columns = Some(cells.iter().map(|s| (*s).to_owned()).collect());
-        }
+        self.columns = Some(self.shared.check(cells)?);
         Ok(())
     }
     fn row(&mut self, cells: Option<&[&str]>, _row: u64, rows: &mut Self::Rows) {
@@ -398,6 +413,7 @@ struct TypedHandler {
     schema: Arc<Schema>,
     policy: ConversionPolicy,
     map: Option<Arc<[usize]>>,
+    shared: SharedHeader,
     header: Option<Arc<[String]>>,
     delimiter: u8,
 }
@@ -457,7 +473,7 @@ impl RowHandler for TypedHandler {
     type Rows = TypedOut;
 
     fn header(&mut self, cells: &[&str]) -> Result<()> {
-        check_header(&self.header, cells)?;
+        let header = self.shared.check(cells)?;
         if self.map.is_some() {
             return Ok(());
         }
@@ -483,7 +499,7 @@ impl RowHandler for TypedHandler {
             map.push(idx);
         }
         self.map = Some(map.into());
-        self.header = Some(cells.iter().map(|s| (*s).to_owned()).collect());
+        self.header = Some(header);
         Ok(())
     }
 
@@ -532,37 +548,58 @@ fn results<H: RowHandler>(
     if options.max_concurrent <= 1 {
         return sequential.into_stream();
     }
-    let limit = options.max_concurrent;
+    // A channel's capacity and a semaphore's permits have a ceiling.
+    let limit = options.max_concurrent.min(MAX_CONCURRENT_PAGES);
     let in_order = options.in_order;
     let location: Arc<str> = Arc::from(format!("jobs/query/{job_id}/results").as_str());
-    // One task lists the pages in order and starts each on a task of its own (at most
-    // `limit` at once); their streams are read one after the other, or as they come.
-    let pages = task_stream(limit, location, move |tx| async move {
-        let pages = Pages {
-            client,
-            permits: Arc::new(tokio::sync::Semaphore::new(limit)),
-            tx,
-        };
-        let mut chain = sequential;
-        if chain.client.api_version() >= crate::ApiVersion::RESULT_PAGES {
-            match pages.list_result_pages(&job_id, chain).await {
-                Some(fallback) => chain = fallback,
-                None => return,
+    // Started when first polled, not when the stream is made (no request before then,
+    // and no runtime needed to build it).
+    let chunks = stream::once(async move {
+        // One task lists the pages in order and starts each on a task of its own; each
+        // page's stream holds one of `limit` permits until it is read to its end or
+        // dropped, so at most `limit` pages are started and not yet read, whether they
+        // wait in the channel (in order) or are read at once (as they come).
+        let pages = task_stream(limit, location, move |tx| async move {
+            let pages = Pages {
+                client,
+                permits: Arc::new(tokio::sync::Semaphore::new(limit)),
+                tx,
+            };
+            let mut chain = sequential;
+            if chain.client.api_version() >= crate::ApiVersion::RESULT_PAGES {
+                match pages.list_result_pages(&job_id, chain).await {
+                    Some(fallback) => chain = fallback,
+                    None => return,
+                }
             }
+            pages.read_ahead(chain).await;
+        });
+        let chunks = |page: Result<ChunkStream<H::Rows>>| match page {
+            Ok(chunks) => chunks,
+            Err(e) => stream::once(async move { Err(e) }).boxed(),
+        };
+        if in_order {
+            pages.flat_map(chunks).boxed()
+        } else {
+            pages.flat_map_unordered(Some(limit), chunks).boxed()
         }
-        pages.read_ahead(chain).await;
-    });
-    let chunks = |page: Result<ChunkStream<H::Rows>>| match page {
-        Ok(chunks) => chunks,
-        Err(e) => stream::once(async move { Err(e) }).boxed(),
-    };
-    if in_order {
-        pages.flat_map(chunks).boxed()
-    } else {
-        // Every page stream here holds one of the `limit` permits.
-        pages.flat_map_unordered(None, chunks).boxed()
-    }
+    })
+    .flatten();
+    // The first error ends the results, as it does when reading one page at a time: a
+    // consumer that went on would silently miss the failed page.
+    chunks
+        .scan(false, |failed, chunk| {
+            let item = (!*failed).then(|| {
+                *failed = chunk.is_err();
+                chunk
+            });
+            futures::future::ready(item)
+        })
+        .boxed()
 }
+
+/// The most pages read at once.
+const MAX_CONCURRENT_PAGES: usize = 256;
 
 type ChunkStream<T> = BoxStream<'static, Result<Chunk<T>>>;
 
@@ -575,13 +612,27 @@ struct Pages<H: RowHandler> {
 }
 
 impl<H: RowHandler> Pages<H> {
-    /// Starts `pager` on a task of its own once fewer than the limit of pages are being
-    /// read; `false` when the consumer is gone.
+    /// Room in the channel, then a permit: nothing is started for a consumer that is
+    /// gone (`None`).
+    async fn slot(
+        &self,
+    ) -> Option<(
+        tokio::sync::mpsc::Permit<'_, Result<ChunkStream<H::Rows>>>,
+        tokio::sync::OwnedSemaphorePermit,
+    )> {
+        let slot = self.tx.reserve().await.ok()?;
+        let permit = Arc::clone(&self.permits).acquire_owned().await.ok()?;
+        Some((slot, permit))
+    }
+
+    /// Starts `pager` on a task of its own once fewer than the limit of pages are
+    /// started and not yet read; `false` when the consumer is gone.
     async fn start(&self, pager: Pager<H>) -> bool {
-        let Ok(permit) = Arc::clone(&self.permits).acquire_owned().await else {
+        let Some((slot, permit)) = self.slot().await else {
             return false;
         };
-        self.tx.send(Ok(pager.spawn(permit))).await.is_ok()
+        slot.send(Ok(pager.spawn(permit)));
+        true
     }
 
     /// Lists the pages through `resultPages` and starts them. Returns `chain` (the
@@ -639,17 +690,15 @@ impl<H: RowHandler> Pages<H> {
             });
             // The permit is taken before the page is opened, so that no more than the
             // limit of connections are open.
-            let Ok(permit) = Arc::clone(&self.permits).acquire_owned().await else {
+            let Some((slot, permit)) = self.slot().await else {
                 return;
             };
             if let Err(e) = pager.open_page().await {
-                let _ = self.tx.send(Err(e)).await;
+                slot.send(Err(e));
                 return;
             }
             let next = pager.page.as_ref().and_then(|p| p.next.clone());
-            if self.tx.send(Ok(pager.spawn(permit))).await.is_err() {
-                return;
-            }
+            slot.send(Ok(pager.spawn(permit)));
             match next {
                 Some(n) => locator = Some(n),
                 None => return,
@@ -674,11 +723,13 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::channel(capacity.max(1));
     let task = AbortOnDrop(tokio::spawn(produce(tx)));
+    // The task comes first in the state: when the stream is dropped it is aborted
+    // before the receiver closes, so it cannot see a free permit and start more work.
     stream::unfold(
-        (rx, Some(task), location),
-        |(mut rx, mut task, location)| async move {
+        (Some(task), rx, location),
+        |(mut task, mut rx, location)| async move {
             if let Some(item) = rx.recv().await {
-                return Some((item, (rx, task, location)));
+                return Some((item, (task, rx, location)));
             }
             // The channel closed: the task ended, or did not finish.
             let mut handle = task.take()?;
@@ -690,7 +741,7 @@ where
                     format!("the task reading the results at {location} stopped: {e}"),
                 ))
             })?;
-            Some((Err(error), (rx, None, location)))
+            Some((Err(error), (None, rx, location)))
         },
     )
     .boxed()
@@ -738,6 +789,8 @@ struct Pager<H: RowHandler> {
     page: Option<OpenPage>,
     /// Rows of the current page already handed on (skipped when it is fetched again).
     emitted_in_page: u64,
+    /// `emitted_in_page` at the page's last failure.
+    emitted_at_failure: u64,
     retries_left: u32,
     backoff: Backoff,
     out: H::Rows,
@@ -765,6 +818,7 @@ impl<H: RowHandler> Pager<H> {
             done: false,
             page: None,
             emitted_in_page: 0,
+            emitted_at_failure: 0,
             retries_left,
             backoff: Backoff::default(),
             out: H::Rows::default(),
@@ -794,9 +848,10 @@ impl<H: RowHandler> Pager<H> {
     }
 
     /// Starts parsing on a task of its own, so that pages read at once are parsed on as
-    /// many cores (on a multi-threaded runtime); `permit` is held until the page is
-    /// read. At most two finished chunks wait for the consumer (one in the channel, one
-    /// being sent); dropping the stream aborts the task.
+    /// many cores (on a multi-threaded runtime). The returned stream holds `permit`
+    /// until it is read to its end or dropped. At most two finished chunks wait for the
+    /// consumer (one in the channel, one being sent); dropping the stream aborts the
+    /// task.
     ///
     /// Only worth it for pages read in parallel: a record allocated on one thread and
     /// freed on another costs the allocator a lock, which made a lone page slower.
@@ -807,15 +862,19 @@ impl<H: RowHandler> Pager<H> {
             }
             PageSource::Single { url } => Arc::from(url.as_str()),
         };
-        task_stream(1, location, move |tx| async move {
+        let chunks = task_stream(1, location, move |tx| async move {
             let mut pager = self;
             while let Some(item) = pager.next_chunk().await {
                 if tx.send(item).await.is_err() {
                     break;
                 }
             }
-            drop(permit);
+        });
+        stream::unfold((chunks, permit), |(mut chunks, permit)| async move {
+            let item = chunks.next().await?;
+            Some((item, (chunks, permit)))
         })
+        .boxed()
     }
 
     /// Opens the current page, fetching it again after transient failures.
@@ -964,6 +1023,14 @@ impl<H: RowHandler> Pager<H> {
     /// Decides whether a failed page is fetched again.
     async fn retry_page(&mut self, error: SalesforceError) -> Option<SalesforceError> {
         self.page = None;
+        if self.emitted_in_page > self.emitted_at_failure {
+            // Rows were handed on since the last failure: the page is moving, not failing
+            // again and again (a body left unread while the consumer was busy can time
+            // out), so its retries start over.
+            self.emitted_at_failure = self.emitted_in_page;
+            self.retries_left = self.options.page_retries;
+            self.backoff.reset();
+        }
         if self.retries_left == 0 {
             return Some(error);
         }
@@ -1034,6 +1101,7 @@ impl<H: RowHandler> Pager<H> {
                     }
                     // The page is complete.
                     self.emitted_in_page = 0;
+                    self.emitted_at_failure = 0;
                     self.retries_left = self.options.page_retries;
                     self.backoff.reset();
                     match (&mut self.source, page.next) {

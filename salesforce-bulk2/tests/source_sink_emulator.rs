@@ -360,16 +360,29 @@ async fn a_null_in_a_one_column_result_is_a_row_not_a_skipped_blank_line() {
     let e = emulator(EmulatorConfig::new()).await;
     accounts(&e);
     let c = client(&e);
+    // Whole, then pages of 1 (a page that is only a null row) and of 2 (a null row at
+    // a page's end), one page at a time and 2 at once.
     for line_ending in [LineEnding::Lf, LineEnding::Crlf] {
-        let request = QueryRequest::new("SELECT Customer_Since__c FROM Account ORDER BY Name")
-            .line_ending(line_ending);
-        let rows = query_rows(&c, request, ResultOptions::default()).await;
-        let values: Vec<&str> = rows
-            .iter()
-            .map(|r| r["Customer_Since__c"].as_str())
-            .collect();
-        // Acme, Globex, Initech, Umbrella: only Acme has a date.
-        assert_eq!(values, ["2020-02-29", "", "", ""], "{line_ending:?}");
+        for (max_records, max_concurrent) in [(None, 1), (Some(1), 1), (Some(2), 1), (Some(1), 2)] {
+            let request = QueryRequest::new("SELECT Customer_Since__c FROM Account ORDER BY Name")
+                .line_ending(line_ending);
+            let options = ResultOptions {
+                max_records,
+                max_concurrent,
+                ..ResultOptions::default()
+            };
+            let rows = query_rows(&c, request, options).await;
+            let values: Vec<&str> = rows
+                .iter()
+                .map(|r| r["Customer_Since__c"].as_str())
+                .collect();
+            // Acme, Globex, Initech, Umbrella: only Acme has a date.
+            assert_eq!(
+                values,
+                ["2020-02-29", "", "", ""],
+                "{line_ending:?}, pages of {max_records:?}, {max_concurrent} at once"
+            );
+        }
     }
 }
 
@@ -939,26 +952,48 @@ async fn rate_limits_server_errors_and_expired_tokens_are_survived() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_result_body_cut_off_midway_is_fetched_again_without_duplicates() {
-    let e = emulator(EmulatorConfig::new()).await;
-    e.seed_records("Account", 1_000).unwrap();
-    let c = client(&e);
-    e.faults()
-        .inject(Fault::drop_connection().times(2).on_path("/results"));
-    let rows = query_rows(
-        &c,
-        QueryRequest::new("SELECT Id, Name, Description FROM Account"),
-        ResultOptions {
-            max_records: Some(300),
-            batch_size: 50,
-            ..ResultOptions::default()
-        },
-    )
-    .await;
-    assert_eq!(e.faults().pending(), 0, "both cuts happened");
-    let ids: Vec<&str> = rows.iter().map(|r| r["Id"].as_str()).collect();
-    let unique: HashSet<&str> = ids.iter().copied().collect();
-    assert_eq!(ids.len(), 1_000);
-    assert_eq!(unique.len(), 1_000);
+    // One page at a time, 3 at once through resultPages, 3 at once reading the
+    // locator chain ahead (v57): each the same rows in the same order.
+    let mut first_order: Option<Vec<String>> = None;
+    for (max_concurrent, version) in [(1, None), (3, None), (3, Some(ApiVersion::new(57, 0)))] {
+        let case = format!("max_concurrent {max_concurrent}, version {version:?}");
+        let e = emulator(EmulatorConfig::new()).await;
+        e.seed_records("Account", 1_000).unwrap();
+        let mut builder = client_builder(&e);
+        if let Some(v) = version {
+            builder = builder.api_version(v);
+        }
+        let c = builder.build().unwrap();
+        e.faults()
+            .inject(Fault::drop_connection().times(2).on_path("/results"));
+        let rows = query_rows(
+            &c,
+            QueryRequest::new("SELECT Id, Name, Description FROM Account ORDER BY Name"),
+            ResultOptions {
+                max_records: Some(300),
+                batch_size: 50,
+                max_concurrent,
+                ..ResultOptions::default()
+            },
+        )
+        .await;
+        assert_eq!(e.faults().pending(), 0, "{case}: both cuts happened");
+        let ids: Vec<String> = rows.iter().map(|r| r["Id"].clone()).collect();
+        let unique: HashSet<&String> = ids.iter().collect();
+        assert_eq!(ids.len(), 1_000, "{case}");
+        assert_eq!(unique.len(), 1_000, "{case}");
+        // 4 pages of at most 300, two of them asked for twice.
+        let stats = e.stats();
+        assert_eq!(
+            stats.count("GET", Endpoint::QueryResults),
+            6,
+            "{case}: {stats:?}"
+        );
+        match &first_order {
+            None => first_order = Some(ids),
+            Some(order) => assert_eq!(&ids, order, "{case}: the same order"),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
