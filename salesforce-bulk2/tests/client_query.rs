@@ -227,6 +227,76 @@ async fn a_page_cut_off_is_fetched_again_without_duplicates() {
     assert_eq!(ids, ["1", "2", "3"]);
 }
 
+/// Answers request `n` (from 0) with the header and the first `n + 1` of 4 rows, or
+/// always with the first row only when `stuck`.
+struct CutShorter {
+    calls: AtomicUsize,
+    stuck: bool,
+}
+
+impl Respond for CutShorter {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
+        let rows = if self.stuck { 1 } else { (n + 1).min(4) };
+        let mut body = String::from("\"Id\"\n");
+        for i in 1..=rows {
+            body.push_str(&format!("\"{i}\"\n"));
+        }
+        ResponseTemplate::new(200)
+            .insert_header("Sforce-Locator", "null")
+            .insert_header("Sforce-NumberOfRecords", "4")
+            .set_body_string(body)
+    }
+}
+
+#[tokio::test]
+async fn a_page_that_fails_while_moving_is_retried_until_done_one_that_is_stuck_is_not() {
+    for stuck in [false, true] {
+        let server = MockServer::start().await;
+        token(&server).await;
+        Mock::given(method("GET"))
+            .and(path(format!("{V}/jobs/query/750Q/results")))
+            .respond_with(CutShorter {
+                calls: AtomicUsize::new(0),
+                stuck,
+            })
+            .mount(&server)
+            .await;
+        let client = client(&server);
+        let job: salesforce_bulk2::job::JobInfo =
+            serde_json::from_value(job("JobComplete", "COMMA")).unwrap();
+        // One retry in a row: 4 attempts are needed, each cut short one row further.
+        let options = ResultOptions {
+            batch_size: 1,
+            page_retries: 1,
+            ..ResultOptions::default()
+        };
+        let read: Result<Vec<_>, _> = client
+            .query_jobs()
+            .raw_results(&job, options)
+            .try_collect()
+            .await;
+        let requests = server.received_requests().await.unwrap();
+        let pages = requests
+            .iter()
+            .filter(|r| r.url.path().ends_with("/results"))
+            .count();
+        if stuck {
+            let err = read.unwrap_err();
+            assert!(err.to_string().contains("cut off"), "{err}");
+            assert_eq!(pages, 2, "the page and one retry");
+        } else {
+            let ids: Vec<String> = read
+                .unwrap()
+                .iter()
+                .flat_map(|p| p.rows.iter().map(|r| r[0].clone()))
+                .collect();
+            assert_eq!(ids, ["1", "2", "3", "4"], "every row once, in order");
+            assert_eq!(pages, 4);
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_expired_session_is_renewed_once() {
     let server = MockServer::start().await;
