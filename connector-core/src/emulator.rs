@@ -260,6 +260,12 @@ pub fn parse_name_count(spec: &str) -> Result<(String, usize), String> {
     Ok((name.trim().to_owned(), n))
 }
 
+/// Turns a flag parser's error into a message naming the flag (`--port: ...`), for
+/// `map_err` in an emulator binary's argument parsing.
+pub fn flag_error<E: std::fmt::Display>(flag: &'static str) -> impl Fn(E) -> String {
+    move |e| format!("{flag}: {e}")
+}
+
 /// Reads a count of at least 1 (page sizes, concurrency).
 ///
 /// # Errors

@@ -46,13 +46,8 @@ struct Args {
     cert_out: String,
 }
 
-/// A flag's error, naming the flag.
-fn named(flag: &'static str) -> impl Fn(pico_args::Error) -> String {
-    move |e| format!("{flag}: {e}")
-}
-
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    use connector_core::emulator::{parse_name_count, parse_positive};
+    use connector_core::emulator::{flag_error, parse_name_count, parse_positive};
     let mut flags = pico_args::Arguments::from_vec(args.map(Into::into).collect());
     if flags.contains(["-h", "--help"]) {
         return Ok(None);
@@ -60,26 +55,26 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
     let parsed = Args {
         port: flags
             .opt_value_from_str("--port")
-            .map_err(named("--port"))?
+            .map_err(flag_error("--port"))?
             .unwrap_or(DEFAULT_PORT),
         seed: flags
             .values_from_fn("--seed", parse_name_count)
-            .map_err(named("--seed"))?,
+            .map_err(flag_error("--seed"))?,
         page_latency_ms: flags
             .opt_value_from_str("--page-latency-ms")
-            .map_err(named("--page-latency-ms"))?
+            .map_err(flag_error("--page-latency-ms"))?
             .unwrap_or(0),
         page_size: flags
             .opt_value_from_fn("--page-size", parse_positive)
-            .map_err(named("--page-size"))?,
+            .map_err(flag_error("--page-size"))?,
         job_processing_ms: flags
             .opt_value_from_str("--job-processing-ms")
-            .map_err(named("--job-processing-ms"))?
+            .map_err(flag_error("--job-processing-ms"))?
             .unwrap_or(0),
         tls: flags.contains("--tls"),
         cert_out: flags
             .opt_value_from_str("--cert-out")
-            .map_err(named("--cert-out"))?
+            .map_err(flag_error("--cert-out"))?
             .unwrap_or_else(|| "salesforce-emulator-cert.pem".to_owned()),
     };
     match flags.finish().first() {

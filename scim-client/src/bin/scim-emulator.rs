@@ -57,24 +57,20 @@ struct Args {
     oauth_client_secret: Option<String>,
 }
 
-/// A flag's error, naming the flag.
-fn named(flag: &'static str) -> impl Fn(pico_args::Error) -> String {
-    move |e| format!("{flag}: {e}")
-}
-
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    use connector_core::emulator::flag_error;
     let mut flags = pico_args::Arguments::from_vec(args.map(Into::into).collect());
     if flags.contains(["-h", "--help"]) {
         return Ok(None);
     }
     let token: Option<String> = flags
         .opt_value_from_str("--token")
-        .map_err(named("--token"))?;
+        .map_err(flag_error("--token"))?;
     let no_auth = flags.contains("--no-auth");
     let parsed = Args {
         port: flags
             .opt_value_from_str("--port")
-            .map_err(named("--port"))?
+            .map_err(flag_error("--port"))?
             .unwrap_or(DEFAULT_PORT),
         token: if no_auth {
             None
@@ -83,32 +79,32 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
         },
         seed_users: flags
             .opt_value_from_str("--seed-users")
-            .map_err(named("--seed-users"))?
+            .map_err(flag_error("--seed-users"))?
             .unwrap_or(0),
         seed_groups: flags
             .opt_value_from_str("--seed-groups")
-            .map_err(named("--seed-groups"))?
+            .map_err(flag_error("--seed-groups"))?
             .unwrap_or(0),
         members_per_group: flags
             .opt_value_from_str("--members-per-group")
-            .map_err(named("--members-per-group"))?
+            .map_err(flag_error("--members-per-group"))?
             .unwrap_or(10),
         entra: flags.contains("--entra"),
         okta: flags.contains("--okta"),
         no_patch: flags.contains("--no-patch"),
         latency_ms: flags
             .opt_value_from_str("--latency-ms")
-            .map_err(named("--latency-ms"))?
+            .map_err(flag_error("--latency-ms"))?
             .unwrap_or(0),
         max_results: flags
             .opt_value_from_str("--max-results")
-            .map_err(named("--max-results"))?,
+            .map_err(flag_error("--max-results"))?,
         oauth_client_id: flags
             .opt_value_from_str("--oauth-client-id")
-            .map_err(named("--oauth-client-id"))?,
+            .map_err(flag_error("--oauth-client-id"))?,
         oauth_client_secret: flags
             .opt_value_from_str("--oauth-client-secret")
-            .map_err(named("--oauth-client-secret"))?,
+            .map_err(flag_error("--oauth-client-secret"))?,
     };
     if let Some(other) = flags.finish().first() {
         return Err(format!("unknown argument {other:?}"));

@@ -41,13 +41,8 @@ struct Args {
     concurrency: Option<usize>,
 }
 
-/// A flag's error, naming the flag.
-fn named(flag: &'static str) -> impl Fn(pico_args::Error) -> String {
-    move |e| format!("{flag}: {e}")
-}
-
 fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    use connector_core::emulator::{parse_name_count, parse_positive};
+    use connector_core::emulator::{flag_error, parse_name_count, parse_positive};
     let mut flags = pico_args::Arguments::from_vec(args.map(Into::into).collect());
     if flags.contains(["-h", "--help"]) {
         return Ok(None);
@@ -55,22 +50,22 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Args>, String
     let parsed = Args {
         port: flags
             .opt_value_from_str("--port")
-            .map_err(named("--port"))?
+            .map_err(flag_error("--port"))?
             .unwrap_or(DEFAULT_PORT),
         seed_users: flags
             .opt_value_from_str("--seed-users")
-            .map_err(named("--seed-users"))?
+            .map_err(flag_error("--seed-users"))?
             .unwrap_or(0),
         seed_records: flags
             .values_from_fn("--seed-records", parse_name_count)
-            .map_err(named("--seed-records"))?,
+            .map_err(flag_error("--seed-records"))?,
         latency_ms: flags
             .opt_value_from_str("--latency-ms")
-            .map_err(named("--latency-ms"))?
+            .map_err(flag_error("--latency-ms"))?
             .unwrap_or(0),
         concurrency: flags
             .opt_value_from_fn("--concurrency", parse_positive)
-            .map_err(named("--concurrency"))?,
+            .map_err(flag_error("--concurrency"))?,
     };
     match flags.finish().first() {
         Some(other) => Err(format!("unknown argument {other:?}")),
