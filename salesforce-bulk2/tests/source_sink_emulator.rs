@@ -22,7 +22,7 @@ use salesforce_bulk2::emulator::{
     Emulator, EmulatorConfig, Endpoint, Fault, ReportDefinition, RunningEmulator,
 };
 use salesforce_bulk2::ingest::{IngestOperation, IngestOptions};
-use salesforce_bulk2::job::LineEnding;
+use salesforce_bulk2::job::{JobInfo, LineEnding};
 use salesforce_bulk2::query::{QueryRequest, ResultOptions};
 use salesforce_bulk2::sink::SalesforceSink;
 use salesforce_bulk2::source::{Dataset, SalesforceSource};
@@ -48,16 +48,53 @@ fn client_builder(e: &RunningEmulator) -> salesforce_bulk2::SalesforceClientBuil
     )
 }
 
+/// Creates a query job and waits until it is complete.
+async fn completed_job(c: &SalesforceClient, request: QueryRequest) -> JobInfo {
+    let jobs = c.query_jobs();
+    let job = jobs.create(&request).await.unwrap();
+    jobs.wait(&job.id).await.unwrap()
+}
+
+/// Sets the Industry of the Accounts `ids` through an update ingest job.
+async fn set_industry(c: &SalesforceClient, ids: &[String], industry: &str) -> Vec<RecordOutcome> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("Id", DataType::String),
+        Field::new("Industry", DataType::String),
+    ]));
+    let updates: Vec<Record> = ids
+        .iter()
+        .map(|id| {
+            Record::new(vec![
+                Value::String(id.clone()),
+                Value::String(industry.into()),
+            ])
+        })
+        .collect();
+    c.ingest_jobs()
+        .run(
+            "Account",
+            &IngestOperation::Update,
+            schema,
+            &updates,
+            &IngestOptions::default(),
+        )
+        .await
+        .unwrap()
+}
+
 /// Runs `soql` and returns its rows as text, keyed by column name.
 async fn query_rows(
     c: &SalesforceClient,
     request: QueryRequest,
     options: ResultOptions,
 ) -> Vec<HashMap<String, String>> {
-    let jobs = c.query_jobs();
-    let job = jobs.create(&request).await.unwrap();
-    let job = jobs.wait(&job.id).await.unwrap();
-    let pages: Vec<_> = jobs.raw_results(&job, options).try_collect().await.unwrap();
+    let job = completed_job(c, request).await;
+    let pages: Vec<_> = c
+        .query_jobs()
+        .raw_results(&job, options)
+        .try_collect()
+        .await
+        .unwrap();
     pages
         .iter()
         .flat_map(|p| {
@@ -213,15 +250,14 @@ async fn locator_paging_and_parallel_pages_return_every_row_once_in_order() {
             in_order,
             ..ResultOptions::default()
         };
-        let jobs = c.query_jobs();
-        let job = jobs
-            .create(&QueryRequest::new(
-                "SELECT Id, Name, Description FROM Account ORDER BY Name",
-            ))
+        let request = QueryRequest::new("SELECT Id, Name, Description FROM Account ORDER BY Name");
+        let job = completed_job(&c, request).await;
+        let batches: Vec<_> = c
+            .query_jobs()
+            .raw_results(&job, options)
+            .try_collect()
             .await
             .unwrap();
-        let job = jobs.wait(&job.id).await.unwrap();
-        let batches: Vec<_> = jobs.raw_results(&job, options).try_collect().await.unwrap();
         let case =
             format!("max_concurrent {max_concurrent}, version {version:?}, in order {in_order}");
         let rows: Vec<(&str, &str)> = batches
@@ -298,36 +334,16 @@ async fn results_are_those_of_the_moment_the_job_ran() {
     let e = emulator(EmulatorConfig::new()).await;
     let ids = accounts(&e);
     let c = client(&e);
-    let jobs = c.query_jobs();
-    let job = jobs
-        .create(&QueryRequest::new("SELECT Id, Industry FROM Account"))
-        .await
-        .unwrap();
-    let job = jobs.wait(&job.id).await.unwrap();
+    let job = completed_job(&c, QueryRequest::new("SELECT Id, Industry FROM Account")).await;
     // After the job completed: every Industry changes and a record is added.
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("Id", DataType::String),
-        Field::new("Industry", DataType::String),
-    ]));
-    let updates: Vec<Record> = ids
-        .iter()
-        .map(|id| {
-            Record::new(vec![
-                Value::String(id.clone()),
-                Value::String("Banking".into()),
-            ])
-        })
-        .collect();
-    c.ingest_jobs()
-        .run(
-            "Account",
-            &IngestOperation::Update,
-            schema,
-            &updates,
-            &IngestOptions::default(),
-        )
-        .await
-        .unwrap();
+    let outcomes = set_industry(&c, &ids, "Banking").await;
+    assert_eq!(outcomes.len(), ids.len());
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o, RecordOutcome::Written { .. })),
+        "{outcomes:?}"
+    );
     e.insert_records(
         "Account",
         &[json!({"Name": "Newcomer", "Industry": "Banking"})],
@@ -339,7 +355,8 @@ async fn results_are_those_of_the_moment_the_job_ran() {
             .all(|r| r["Industry"] == "Banking")
     );
 
-    let pages: Vec<_> = jobs
+    let pages: Vec<_> = c
+        .query_jobs()
         .raw_results(&job, ResultOptions::default())
         .try_collect()
         .await
@@ -400,11 +417,7 @@ async fn a_parallel_read_dropped_midway_requests_no_further_pages() {
             .unwrap(),
     );
     let jobs = c.query_jobs();
-    let job = jobs
-        .create(&QueryRequest::new("SELECT Id, Name FROM Account"))
-        .await
-        .unwrap();
-    let job = jobs.wait(&job.id).await.unwrap();
+    let job = completed_job(&c, QueryRequest::new("SELECT Id, Name FROM Account")).await;
     let options = ResultOptions {
         max_records: Some(100),
         max_concurrent: 2,
@@ -446,14 +459,11 @@ async fn values_are_typed_through_describe() {
     ];
     let schema = Arc::new(describe.schema().project(&names).unwrap());
     let jobs = c.query_jobs();
-    let job = jobs
-        .create(&QueryRequest::new(format!(
-            "SELECT {} FROM Account WHERE Account_Code__c = 'ACME'",
-            names.join(", ")
-        )))
-        .await
-        .unwrap();
-    let job = jobs.wait(&job.id).await.unwrap();
+    let soql = format!(
+        "SELECT {} FROM Account WHERE Account_Code__c = 'ACME'",
+        names.join(", ")
+    );
+    let job = completed_job(&c, QueryRequest::new(soql)).await;
     let pages: Vec<_> = jobs
         .records(
             &job,
@@ -531,30 +541,7 @@ async fn the_source_reads_whole_then_only_what_changed() {
         .take(2)
         .map(|r| r["Id"].as_str().unwrap().to_owned())
         .collect();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("Id", DataType::String),
-        Field::new("Industry", DataType::String),
-    ]));
-    let updates: Vec<Record> = ids
-        .iter()
-        .map(|id| {
-            Record::new(vec![
-                Value::String(id.clone()),
-                Value::String("Banking".into()),
-            ])
-        })
-        .collect();
-    let outcomes = c
-        .ingest_jobs()
-        .run(
-            "Account",
-            &IngestOperation::Update,
-            schema,
-            &updates,
-            &IngestOptions::default(),
-        )
-        .await
-        .unwrap();
+    let outcomes = set_industry(&c, &ids, "Banking").await;
     assert!(
         outcomes
             .iter()
