@@ -85,6 +85,20 @@ fn job(state: &str, delimiter: &str) -> serde_json::Value {
         "columnDelimiter": delimiter, "concurrencyMode": "Parallel"})
 }
 
+/// Reads the results of the completed job `750Q` from `server` as text rows.
+async fn read_results(
+    server: &MockServer,
+    options: ResultOptions,
+) -> Result<Vec<salesforce_bulk2::query::RawRows>, SalesforceError> {
+    let job: salesforce_bulk2::job::JobInfo =
+        serde_json::from_value(job("JobComplete", "COMMA")).unwrap();
+    client(server)
+        .query_jobs()
+        .raw_results(&job, options)
+        .try_collect()
+        .await
+}
+
 #[tokio::test]
 async fn pages_follow_the_locator_with_repeated_headers_and_quoted_newlines() {
     let server = MockServer::start().await;
@@ -207,19 +221,11 @@ async fn a_page_cut_off_is_fetched_again_without_duplicates() {
         .expect(2)
         .mount(&server)
         .await;
-    let client = client(&server);
-    let job: salesforce_bulk2::job::JobInfo =
-        serde_json::from_value(job("JobComplete", "COMMA")).unwrap();
     let options = ResultOptions {
         batch_size: 1,
         ..ResultOptions::default()
     };
-    let pages: Vec<_> = client
-        .query_jobs()
-        .raw_results(&job, options)
-        .try_collect()
-        .await
-        .unwrap();
+    let pages = read_results(&server, options).await.unwrap();
     let ids: Vec<String> = pages
         .iter()
         .flat_map(|p| p.rows.iter().map(|r| r[0].clone()))
@@ -262,20 +268,13 @@ async fn a_page_that_fails_while_moving_is_retried_until_done_one_that_is_stuck_
             })
             .mount(&server)
             .await;
-        let client = client(&server);
-        let job: salesforce_bulk2::job::JobInfo =
-            serde_json::from_value(job("JobComplete", "COMMA")).unwrap();
         // One retry in a row: 4 attempts are needed, each cut short one row further.
         let options = ResultOptions {
             batch_size: 1,
             page_retries: 1,
             ..ResultOptions::default()
         };
-        let read: Result<Vec<_>, _> = client
-            .query_jobs()
-            .raw_results(&job, options)
-            .try_collect()
-            .await;
+        let read = read_results(&server, options).await;
         let requests = server.received_requests().await.unwrap();
         let pages = requests
             .iter()
@@ -432,20 +431,12 @@ async fn results_ask_for_gzip_unless_compression_is_off() {
             .mount(&server)
             .await;
     }
-    let c = client(&server);
-    let job: salesforce_bulk2::job::JobInfo =
-        serde_json::from_value(job("JobComplete", "COMMA")).unwrap();
     for (compression, want) in [(true, "gz"), (false, "plain")] {
         let options = ResultOptions {
             compression,
             ..ResultOptions::default()
         };
-        let pages: Vec<_> = c
-            .query_jobs()
-            .raw_results(&job, options)
-            .try_collect()
-            .await
-            .unwrap();
+        let pages = read_results(&server, options).await.unwrap();
         assert_eq!(pages[0].rows, [[want]], "compression {compression}");
     }
 }
