@@ -768,6 +768,18 @@ enum PageSource {
     Single { url: String },
 }
 
+impl PageSource {
+    /// Where the page is, for messages and batches' `location`.
+    fn location(&self) -> String {
+        match self {
+            Self::Chain { path, locator, .. } => {
+                format!("{path}?locator={}", locator.as_deref().unwrap_or(""))
+            }
+            Self::Single { url } => url.clone(),
+        }
+    }
+}
+
 struct OpenPage {
     response: reqwest::Response,
     decoder: Decoder,
@@ -856,12 +868,7 @@ impl<H: RowHandler> Pager<H> {
     /// Only worth it for pages read in parallel: a record allocated on one thread and
     /// freed on another costs the allocator a lock, which made a lone page slower.
     fn spawn(self, permit: tokio::sync::OwnedSemaphorePermit) -> ChunkStream<H::Rows> {
-        let location: Arc<str> = match &self.source {
-            PageSource::Chain { path, locator, .. } => {
-                Arc::from(format!("{path}?locator={}", locator.as_deref().unwrap_or("")).as_str())
-            }
-            PageSource::Single { url } => Arc::from(url.as_str()),
-        };
+        let location: Arc<str> = Arc::from(self.source.location().as_str());
         let chunks = task_stream(1, location, move |tx| async move {
             let mut pager = self;
             while let Some(item) = pager.next_chunk().await {
@@ -896,7 +903,7 @@ impl<H: RowHandler> Pager<H> {
     }
 
     async fn open(&mut self) -> Result<OpenPage> {
-        let (call, location) = match &self.source {
+        let call = match &self.source {
             PageSource::Chain { path, locator, .. } => {
                 let mut call = Call::new(Method::GET, path.as_str(), RESULTS_OP).accept("text/csv");
                 if let Some(l) = locator {
@@ -905,14 +912,13 @@ impl<H: RowHandler> Pager<H> {
                 if let Some(n) = self.options.max_records {
                     call = call.query("maxRecords", n.to_string());
                 }
-                let loc = format!("{path}?locator={}", locator.as_deref().unwrap_or(""));
-                (call, loc)
+                call
             }
-            PageSource::Single { url } => (
-                Call::new(Method::GET, url.as_str(), RESULTS_OP).accept("text/csv"),
-                url.clone(),
-            ),
+            PageSource::Single { url } => {
+                Call::new(Method::GET, url.as_str(), RESULTS_OP).accept("text/csv")
+            }
         };
+        let location = self.source.location();
         let call = if self.options.compression {
             call
         } else {
