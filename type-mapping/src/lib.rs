@@ -35,9 +35,12 @@
 //!
 //! - [`text`]: CSV cells in the formats Salesforce and Zoho use, both directions.
 //! - [`json`]: JSON values, both directions.
+//! - [`columnar`]: rows of CSV cells typed into one buffer per field, with no allocation
+//!   per value.
 //! - [`salesforce`], [`zoho`], [`scim`]: each system's type table, as data.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod columnar;
 pub mod json;
 mod policy;
 pub mod salesforce;

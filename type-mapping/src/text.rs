@@ -514,8 +514,16 @@ pub(crate) fn int_value(data_type: &DataType, v: i64) -> Result<Value, Fail> {
     value.ok_or_else(|| out_of_range(data_type))
 }
 
-/// Text: picklist and length checks.
+/// Text: picklist and length checks, as a [`Value`].
+#[inline]
 pub(crate) fn checked_string(ctx: &mut Ctx<'_, '_>, s: &str) -> Result<Value, Fail> {
+    checked_str(ctx, s).map(|s| Value::String(s.to_owned()))
+}
+
+/// Text: picklist and length checks. The result is `s` itself, or its first `length`
+/// characters when the lenient policy truncates it: a prefix, so it is always borrowed.
+#[inline]
+pub(crate) fn checked_str<'s>(ctx: &mut Ctx<'_, '_>, s: &'s str) -> Result<&'s str, Fail> {
     let t = ctx.target;
     if let Some(allowed) = t.allowed
         && !allowed.iter().any(|a| a == s)
@@ -537,11 +545,11 @@ pub(crate) fn checked_string(ctx: &mut Ctx<'_, '_>, s: &str) -> Result<Value, Fa
                     .char_indices()
                     .nth(limit_usize)
                     .map_or(s.len(), |(i, _)| i);
-                return Ok(Value::String(s.get(..cut).unwrap_or(s).to_owned()));
+                return Ok(s.get(..cut).unwrap_or(s));
             }
         }
     }
-    Ok(Value::String(s.to_owned()))
+    Ok(s)
 }
 
 /// Lists: a JSON array, or `;`-separated text for lists of text.
