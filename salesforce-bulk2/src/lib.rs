@@ -35,7 +35,8 @@
 //!   JWT bearer (RS256), refresh token with rotation store, static token.
 //! - [`soql`]: what Bulk API 2.0 rejects, refused before submission.
 //! - [`query`]: query jobs, results streamed page by page (incremental CSV parsing,
-//!   gzip, every delimiter, page retry without duplicates, parallel pages kept in order).
+//!   gzip, every delimiter, page retry without duplicates, parallel pages kept in order)
+//!   as text rows, typed records, or typed columns ([`query::QueryJobs::columns`]).
 //! - [`ingest`]: ingest jobs, one outcome per input row; [`metadata`]: describe,
 //!   sObjects, limits; [`reports`]: synchronous report runs, truncation reported.
 //! - [`source::SalesforceSource`], [`sink::SalesforceSink`], [`config`] (Azure Data

@@ -10,6 +10,13 @@
 //! complete. No page is ever held whole in memory. The header that starts every page is
 //! checked: every page's must be the same.
 //!
+//! Rows come as text ([`QueryJobs::raw_results`]), as records of a schema
+//! ([`QueryJobs::records`]: a [`Record`] of [`Value`](type_mapping::Value)s per row), or
+//! as typed columns ([`QueryJobs::columns`]: each field's values in one buffer, see
+//! [`type_mapping::columnar`]). Records and columns type values by the same rules and
+//! give the same invalid rows; columns allocate nothing per value, and read a large
+//! result about twice as fast.
+//!
 //! A page that fails midway (a dropped connection, a body shorter than its
 //! `Sforce-NumberOfRecords`) is fetched again by its locator; the rows already handed
 //! on are counted and skipped, so no row is lost or duplicated (locators stay valid
