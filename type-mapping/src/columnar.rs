@@ -188,7 +188,7 @@ impl Column {
             Self::Int64(v) => scalar(v, row),
             Self::Float64(v) => scalar(v, row),
             Self::Decimal(v) => scalar(v, row),
-            Self::String(t) => !t.valid.get(row).copied().unwrap_or(false),
+            Self::String(t) => !t.is_valid(row),
             Self::Date(v) => scalar(v, row),
             Self::Time(v) => scalar(v, row),
             Self::DateTime(v) => scalar(v, row),
@@ -294,10 +294,10 @@ impl Column {
 pub struct TextColumn {
     /// Every value, concatenated.
     data: String,
-    /// Where each row's value ends in `data`; it starts where the previous one ends.
-    ends: Vec<usize>,
-    /// Whether each row has a value (`false` for null).
-    valid: Vec<bool>,
+    /// Each row's end in `data` (it starts where the previous one ends), shifted left by
+    /// one, with the low bit set when the row has a value (clear for null): one push
+    /// per row. `data` is at most `isize::MAX` long, so the shift loses nothing.
+    rows: Vec<usize>,
 }
 
 impl TextColumn {
@@ -310,45 +310,49 @@ impl TextColumn {
     pub fn with_capacity(rows: usize, bytes: usize) -> Self {
         Self {
             data: String::with_capacity(bytes),
-            ends: Vec::with_capacity(rows),
-            valid: Vec::with_capacity(rows),
+            rows: Vec::with_capacity(rows),
         }
     }
 
     /// Appends a value, `None` for null.
+    #[inline]
     pub fn push(&mut self, value: Option<&str>) {
         if let Some(s) = value {
             self.data.push_str(s);
         }
-        self.ends.push(self.data.len());
-        self.valid.push(value.is_some());
+        self.rows
+            .push((self.data.len() << 1) | usize::from(value.is_some()));
     }
 
     /// The value of `row`; `None` for null and for a row past the end.
     pub fn get(&self, row: usize) -> Option<&str> {
-        if !*self.valid.get(row)? {
+        let entry = *self.rows.get(row)?;
+        if entry & 1 == 0 {
             return None;
         }
-        let end = *self.ends.get(row)?;
-        self.data.get(self.start(row)..end)
+        self.data.get(self.start(row)..entry >> 1)
     }
 
     /// Where the value of `row` (which exists) starts in `data`.
     fn start(&self, row: usize) -> usize {
         row.checked_sub(1)
-            .and_then(|previous| self.ends.get(previous))
-            .copied()
-            .unwrap_or(0)
+            .and_then(|previous| self.rows.get(previous))
+            .map_or(0, |entry| entry >> 1)
+    }
+
+    /// Whether `row` has a value (is not null, and not past the end).
+    fn is_valid(&self, row: usize) -> bool {
+        self.rows.get(row).is_some_and(|entry| entry & 1 == 1)
     }
 
     /// Number of rows.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.rows.len()
     }
 
     /// Whether the column has no rows.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.rows.is_empty()
     }
 
     /// Every row's value in order, `None` for null.
@@ -363,8 +367,7 @@ impl TextColumn {
         }
         let end = self.start(len);
         self.data.truncate(end);
-        self.ends.truncate(len);
-        self.valid.truncate(len);
+        self.rows.truncate(len);
     }
 
     /// All values concatenated, in row order (nulls add nothing).
@@ -457,11 +460,17 @@ impl ColumnBatch {
 /// Types rows of text cells into a [`ColumnBatch`].
 ///
 /// Each cell is read as [`text::parse`] reads it, without allocating
-/// for scalars or text.
+/// for scalars or text. What typing needs besides the cells (each field's picklist as a
+/// hash table, its length, the policy's null test) is worked out once, when the
+/// builder is made.
 #[derive(Clone, Debug)]
 pub struct ColumnBatchBuilder {
     schema: Arc<Schema>,
     policy: ConversionPolicy,
+    /// What typing each field's cells needs, worked out once.
+    plans: Vec<FieldPlan>,
+    /// The policy's null test, worked out once.
+    nulls: NullText,
     columns: Vec<Column>,
     rows: Vec<u64>,
     changes: Vec<(usize, Change)>,
@@ -484,9 +493,13 @@ impl ColumnBatchBuilder {
             .iter()
             .map(|f| Column::with_capacity(&f.data_type, rows))
             .collect();
+        let plans = schema.fields.iter().map(FieldPlan::new).collect();
+        let nulls = NullText::new(&policy);
         Self {
             schema,
             policy,
+            plans,
+            nulls,
             columns,
             rows: Vec::with_capacity(rows),
             changes: Vec::new(),
@@ -515,10 +528,13 @@ impl ColumnBatchBuilder {
         let index = self.rows.len();
         self.row_changes.clear();
         let typed = type_row(
-            &self.schema.fields,
+            &self.plans,
             &mut self.columns,
             cells,
-            &self.policy,
+            Policy {
+                policy: &self.policy,
+                nulls: self.nulls,
+            },
             &mut self.row_changes,
         );
         if let Err(e) = typed {
@@ -529,8 +545,10 @@ impl ColumnBatchBuilder {
             return Err(e);
         }
         self.rows.push(row);
-        self.changes
-            .extend(self.row_changes.drain(..).map(|change| (index, change)));
+        if !self.row_changes.is_empty() {
+            self.changes
+                .extend(self.row_changes.drain(..).map(|change| (index, change)));
+        }
         Ok(())
     }
 
@@ -569,83 +587,454 @@ impl ColumnBatchBuilder {
     }
 }
 
+/// What typing one field's cells needs beyond the field itself, worked out once per
+/// builder.
+#[derive(Clone, Debug)]
+struct FieldPlan {
+    /// The field.
+    field: Field,
+    /// Whether null is allowed.
+    nullable: bool,
+    /// The native type's length, for text.
+    length: Option<u32>,
+    /// The picklist of a text field, as a lookup.
+    picklist: Option<Picklist>,
+}
+
+impl FieldPlan {
+    fn new(field: &Field) -> Self {
+        let Target {
+            nullable, length, ..
+        } = Target::of(field);
+        let picklist = match (&field.data_type, &field.allowed_values) {
+            (DataType::String, Some(allowed)) => Some(Picklist::new(allowed)),
+            _ => None,
+        };
+        Self {
+            field: field.clone(),
+            nullable,
+            length,
+            picklist,
+        }
+    }
+
+    /// `Target::of(&self.field)`, with what it reads beyond the field's name, type
+    /// and picklist worked out.
+    #[inline]
+    fn target(&self) -> Target<'_> {
+        Target {
+            parent: None,
+            name: &self.field.name,
+            data_type: &self.field.data_type,
+            nullable: self.nullable,
+            length: self.length,
+            allowed: self.field.allowed_values.as_deref(),
+        }
+    }
+}
+
+/// A picklist's values in a hash table: [`Picklist::contains`] is
+/// `allowed.iter().any(|a| a == s)`, comparing `s` with one value or two instead of
+/// every value, and by their [`Key`]s alone when they are short.
+#[derive(Clone, Debug)]
+struct Picklist {
+    /// The distinct values.
+    values: Vec<Box<str>>,
+    /// Open addressing with linear probing: a power of two long, at most half full.
+    slots: Vec<Slot>,
+}
+
+/// A slot of a [`Picklist`]'s table.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot {
+    /// One more than the index of the slot's value in `values`; `0` for an empty slot.
+    value: u32,
+    /// The value's key.
+    key: Key,
+}
+
+/// Text's length and its first and last eight bytes, which are all of its bytes when it
+/// has at most 16 (fewer than eight are all in `head` and `tail` alike).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Key {
+    len: usize,
+    head: u64,
+    tail: u64,
+}
+
+impl Key {
+    /// Text this long or shorter is equal to text of the same key.
+    const WHOLE: usize = 16;
+
+    #[inline]
+    fn of(s: &str) -> Self {
+        let b = s.as_bytes();
+        let (head, tail) = match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+            (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+            _ => {
+                let all = b.iter().fold(0, |all, c| (all << 8) | u64::from(*c));
+                (all, all)
+            }
+        };
+        Self {
+            len: b.len(),
+            head,
+            tail,
+        }
+    }
+
+    /// Where probing for the key starts (before the mask).
+    #[inline]
+    fn hash(&self) -> usize {
+        let mixed = self.head ^ self.tail.rotate_left(29) ^ (self.len as u64);
+        (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize
+    }
+}
+
+impl Picklist {
+    fn new(allowed: &[String]) -> Self {
+        let mut distinct: Vec<&str> = allowed.iter().map(String::as_str).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let size = (distinct.len() * 2).max(8).next_power_of_two();
+        let mut picklist = Self {
+            values: Vec::with_capacity(distinct.len()),
+            slots: vec![Slot::default(); size],
+        };
+        let mask = size - 1;
+        for value in distinct {
+            let key = Key::of(value);
+            let mut at = key.hash() & mask;
+            while picklist.slots.get(at).is_some_and(|slot| slot.value != 0) {
+                at = (at + 1) & mask;
+            }
+            picklist.values.push(value.into());
+            if let Some(slot) = picklist.slots.get_mut(at) {
+                *slot = Slot {
+                    value: u32::try_from(picklist.values.len()).unwrap_or(u32::MAX),
+                    key,
+                };
+            }
+        }
+        picklist
+    }
+
+    /// Whether `s` is one of the values.
+    #[inline]
+    fn contains(&self, s: &str) -> bool {
+        let key = Key::of(s);
+        let mask = self.slots.len() - 1;
+        let mut at = key.hash() & mask;
+        // At most half the slots are taken: probing ends at an empty one.
+        while let Some(slot) = self.slots.get(at) {
+            if slot.value == 0 {
+                return false;
+            }
+            if slot.key == key
+                && (key.len <= Key::WHOLE
+                    || (slot.value as usize)
+                        .checked_sub(1)
+                        .and_then(|i| self.values.get(i))
+                        .is_some_and(|value| **value == *s))
+            {
+                return true;
+            }
+            at = (at + 1) & mask;
+        }
+        false
+    }
+}
+
+/// [`ConversionPolicy::is_null_text`], with what can be known before the cell worked
+/// out once.
+#[derive(Clone, Copy, Debug)]
+struct NullText {
+    /// An empty cell is null.
+    empty: bool,
+    /// There are null markers to look for.
+    markers: bool,
+}
+
+impl NullText {
+    fn new(policy: &ConversionPolicy) -> Self {
+        Self {
+            empty: policy.empty_is_null,
+            markers: !policy.null_markers.is_empty(),
+        }
+    }
+}
+
+/// The policy, and its null test worked out.
+#[derive(Clone, Copy, Debug)]
+struct Policy<'a> {
+    policy: &'a ConversionPolicy,
+    nulls: NullText,
+}
+
+impl Policy<'_> {
+    /// [`ConversionPolicy::is_null_text`].
+    #[inline]
+    fn is_null_text(&self, cell: &str) -> bool {
+        if cell.is_empty() && self.nulls.empty {
+            return true;
+        }
+        self.nulls.markers && self.policy.is_null_text(cell)
+    }
+}
+
 /// Types one row's cells onto the columns; on error some columns may hold a value of
 /// the row, which the caller truncates away.
 fn type_row<'a>(
-    fields: &[Field],
+    plans: &[FieldPlan],
     columns: &mut [Column],
     cells: impl IntoIterator<Item = &'a str>,
-    policy: &ConversionPolicy,
+    policy: Policy<'_>,
     changes: &mut Vec<Change>,
 ) -> Result<(), ConversionError> {
     let mut cells = cells.into_iter();
-    for (field, column) in fields.iter().zip(columns) {
+    for (plan, column) in plans.iter().zip(columns) {
         let cell = cells.next().unwrap_or("");
-        match column {
-            Column::String(text) => push_text(field, cell, policy, changes, text)?,
-            column => {
-                let value = text::parse(field, cell, policy, changes)?;
-                column.push(value).map_err(|value| {
-                    // `parse` gives values of the field's type; this is a bug if reached.
-                    ConversionError::new(
-                        &field.name,
-                        cell,
-                        &field.data_type,
-                        format!(
-                            "internal error: the conversion gave a {} value",
-                            value.kind_name()
-                        ),
-                    )
-                })?;
+        let field = &plan.field;
+        // Each scalar straight into its column, converted by the function `text::parse`
+        // converts it with.
+        match (column, &field.data_type) {
+            (Column::String(text), DataType::String) => {
+                push_text(plan, cell, policy, changes, text)?;
             }
+            (Column::Boolean(v), DataType::Boolean) => {
+                push_plain(plan, cell, policy, changes, v, text::bool_of)?;
+            }
+            (Column::Int8(v), DataType::Int8) => {
+                push_scalar(plan, cell, policy, changes, v, text::int_fast, text::int_of)?;
+            }
+            (Column::Int16(v), DataType::Int16) => {
+                push_scalar(plan, cell, policy, changes, v, text::int_fast, text::int_of)?;
+            }
+            (Column::Int32(v), DataType::Int32) => {
+                push_scalar(plan, cell, policy, changes, v, text::int_fast, text::int_of)?;
+            }
+            (Column::Int64(v), DataType::Int64) => {
+                push_scalar(plan, cell, policy, changes, v, text::int_fast, text::int_of)?;
+            }
+            (Column::Float64(v), DataType::Float64) => {
+                push_plain(plan, cell, policy, changes, v, text::float_of)?;
+            }
+            (Column::Decimal(v), &DataType::Decimal { precision, scale }) => {
+                push_scalar(
+                    plan,
+                    cell,
+                    policy,
+                    changes,
+                    v,
+                    |cell| text::decimal_fast(cell, precision, scale),
+                    |ctx, cell| text::decimal_of(ctx, cell, precision, scale),
+                )?;
+            }
+            (Column::Date(v), DataType::Date) => {
+                push_scalar(plan, cell, policy, changes, v, |_| None, text::date_of)?;
+            }
+            (Column::Time(v), DataType::Time) => {
+                push_scalar(plan, cell, policy, changes, v, |_| None, text::time_of)?;
+            }
+            (Column::DateTime(v), DataType::DateTime) => {
+                push_scalar(
+                    plan,
+                    cell,
+                    policy,
+                    changes,
+                    v,
+                    text::datetime_fast,
+                    text::datetime_of,
+                )?;
+            }
+            (Column::DateTimeOffset(v), DataType::DateTimeOffset) => {
+                push_scalar(
+                    plan,
+                    cell,
+                    policy,
+                    changes,
+                    v,
+                    text::offset_datetime_fast,
+                    text::offset_datetime_of,
+                )?;
+            }
+            (Column::Uuid(v), DataType::Uuid) => {
+                push_plain(plan, cell, policy, changes, v, text::uuid_of)?;
+            }
+            (column, _) => push_value(field, cell, policy.policy, changes, column)?,
         }
     }
     Ok(())
 }
 
+/// [`text::parse`] for a scalar field whose cells `convert` converts, appending the
+/// scalar to `column`: the same null text, errors, settling and changes. `fast` is
+/// `convert`'s own fast path, which needs no context (so no target is worked out for
+/// the cells it reads); `None` hands the cell to `convert`.
+#[inline]
+fn push_scalar<T>(
+    plan: &FieldPlan,
+    cell: &str,
+    policy: Policy<'_>,
+    changes: &mut Vec<Change>,
+    column: &mut Vec<Option<T>>,
+    fast: impl FnOnce(&str) -> Option<T>,
+    convert: impl FnOnce(&mut Ctx<'_, '_>, &str) -> Result<T, text::Fail>,
+) -> Result<(), ConversionError> {
+    if policy.is_null_text(cell) {
+        return push_null(plan, cell, column);
+    }
+    if let Some(value) = fast(cell) {
+        column.push(Some(value));
+        return Ok(());
+    }
+    let t = plan.target();
+    let mark = changes.len();
+    let converted = {
+        let mut ctx = Ctx {
+            target: &t,
+            original: Original::Text(cell),
+            policy: policy.policy,
+            changes,
+        };
+        convert(&mut ctx, cell)
+    };
+    let value = match converted {
+        Ok(value) => Some(value),
+        // A failed conversion settles as null (lenient) or an error.
+        Err(fail) => {
+            text::settle_cell(&t, cell, fail, policy.policy, changes, mark)?;
+            None
+        }
+    };
+    column.push(value);
+    Ok(())
+}
+
+/// [`push_scalar`] for a scalar whose conversion needs no context (booleans, floats,
+/// UUIDs): the target is worked out only when the conversion fails.
+#[inline]
+fn push_plain<T>(
+    plan: &FieldPlan,
+    cell: &str,
+    policy: Policy<'_>,
+    changes: &mut Vec<Change>,
+    column: &mut Vec<Option<T>>,
+    convert: impl FnOnce(&str) -> Result<T, text::Fail>,
+) -> Result<(), ConversionError> {
+    if policy.is_null_text(cell) {
+        return push_null(plan, cell, column);
+    }
+    let value = match convert(cell) {
+        Ok(value) => Some(value),
+        // A failed conversion settles as null (lenient) or an error.
+        Err(fail) => {
+            let mark = changes.len();
+            text::settle_cell(&plan.target(), cell, fail, policy.policy, changes, mark)?;
+            None
+        }
+    };
+    column.push(value);
+    Ok(())
+}
+
+/// A null cell (`cell` is null text): a null, or the error for a required field.
+#[inline]
+fn push_null<C: PushNull>(
+    plan: &FieldPlan,
+    cell: &str,
+    column: &mut C,
+) -> Result<(), ConversionError> {
+    if !plan.nullable {
+        text::check_nullable(&plan.target(), cell)?;
+    }
+    column.push_null();
+    Ok(())
+}
+
+/// A column that a null can be appended to.
+trait PushNull {
+    fn push_null(&mut self);
+}
+
+impl<T> PushNull for Vec<Option<T>> {
+    #[inline]
+    fn push_null(&mut self) {
+        self.push(None);
+    }
+}
+
+impl PushNull for TextColumn {
+    #[inline]
+    fn push_null(&mut self) {
+        self.push(None);
+    }
+}
+
 /// [`text::parse`] for a text field, appending the text to `column`
 /// without allocating.
+#[inline]
 fn push_text(
-    field: &Field,
+    plan: &FieldPlan,
     cell: &str,
-    policy: &ConversionPolicy,
+    policy: Policy<'_>,
     changes: &mut Vec<Change>,
     column: &mut TextColumn,
 ) -> Result<(), ConversionError> {
-    let t = Target::of(field);
     if policy.is_null_text(cell) {
-        text::null_for(&t, cell)?;
-        column.push(None);
+        return push_null(plan, cell, column);
+    }
+    // Only text fields with a picklist have one here, and then `plan.picklist` is it.
+    let listed = plan.picklist.as_ref().is_none_or(|p| p.contains(cell));
+    // Nearly every cell: listed, and short enough by its bytes alone.
+    if listed && text::within_length(plan.length, cell) {
+        column.push(Some(cell));
         return Ok(());
     }
+    let t = plan.target();
     let mark = changes.len();
     let checked = {
         let mut ctx = Ctx {
             target: &t,
             original: Original::Text(cell),
-            policy,
+            policy: policy.policy,
             changes,
         };
-        text::checked_str(&mut ctx, cell)
+        text::checked_listed_str(&mut ctx, cell, listed)
     };
-    let fail = match checked {
-        Ok(s) => {
-            column.push(Some(s));
-            return Ok(());
-        }
-        Err(fail) => fail,
-    };
-    // A failed check settles as null (lenient) or an error.
-    match text::settle(&t, Original::Text(cell), Err(fail), policy, changes) {
-        Ok(value) => {
-            column.push(value.as_str());
-            Ok(())
-        }
-        Err(e) => {
-            changes.truncate(mark);
-            Err(e)
+    match checked {
+        Ok(s) => column.push(Some(s)),
+        // A failed check settles as null (lenient) or an error.
+        Err(fail) => {
+            text::settle_cell(&t, cell, fail, policy.policy, changes, mark)?;
+            column.push(None);
         }
     }
+    Ok(())
+}
+
+/// [`text::parse`] itself, appending its value to `column`: binary, JSON, lists and
+/// structs.
+fn push_value(
+    field: &Field,
+    cell: &str,
+    policy: &ConversionPolicy,
+    changes: &mut Vec<Change>,
+    column: &mut Column,
+) -> Result<(), ConversionError> {
+    let value = text::parse(field, cell, policy, changes)?;
+    column.push(value).map_err(|value| {
+        // `parse` gives values of the field's type; this is a bug if reached.
+        ConversionError::new(
+            &field.name,
+            cell,
+            &field.data_type,
+            format!(
+                "internal error: the conversion gave a {} value",
+                value.kind_name()
+            ),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -760,6 +1149,8 @@ mod tests {
                     "2024-01-02T03:04:05.000+0000",
                     "2023-05-10T01:10:47-07:00",
                     "2024-01-02 03:04:05.123456+05",
+                    "2026-11-23T08:42:49.867Z",
+                    " 2016-12-31T23:59:60.500Z",
                 ],
                 &["2024-01-02T03:04:05.1234567891Z", "2024-01-02T03:04:05", ""],
             ),
@@ -1041,6 +1432,51 @@ mod tests {
                 check_rows(&marked, &policy)?;
             }
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, cases: 1024, ..ProptestConfig::default() })]
+
+        /// The lookup answers as the linear scan does, for values and text of every
+        /// length around its key's 8 and 16 bytes, few letters (so that many share
+        /// their first and last bytes) and a letter of two bytes.
+        #[test]
+        fn picklists_contain_what_the_scan_finds(
+            allowed in prop::collection::vec("[ab\u{e4}]{0,20}", 0..40),
+            probes in prop::collection::vec("[ab\u{e4}]{0,20}", 0..40),
+        ) {
+            let picklist = Picklist::new(&allowed);
+            for s in allowed.iter().chain(&probes) {
+                prop_assert_eq!(picklist.contains(s), allowed.iter().any(|a| a == s), "{:?}", s);
+            }
+        }
+    }
+
+    #[test]
+    fn picklists_compare_the_middle_of_long_values() {
+        let allowed = [
+            "aaaaaaaaXbbbbbbbb",
+            "",
+            "ab",
+            "abcdefgh",
+            "abcdefghijklmnop",
+        ]
+        .map(String::from);
+        let picklist = Picklist::new(&allowed);
+        for s in allowed.iter().map(String::as_str) {
+            assert!(picklist.contains(s), "{s:?}");
+        }
+        for s in [
+            "aaaaaaaaYbbbbbbbb",
+            "aaaaaaaabbbbbbbb",
+            "a",
+            "ba",
+            "abcdefgi",
+            "abcdefghijklmnoq",
+        ] {
+            assert!(!picklist.contains(s), "{s:?}");
+        }
+        assert!(!Picklist::new(&[]).contains(""));
     }
 
     #[test]

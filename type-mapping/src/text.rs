@@ -132,11 +132,7 @@ pub fn parse(
         Ok(value) => return Ok(value),
         Err(fail) => fail,
     };
-    let result = settle(&t, Original::Text(cell), Err(fail), policy, changes);
-    if result.is_err() {
-        changes.truncate(mark);
-    }
-    result
+    settle_cell(&t, cell, fail, policy, changes, mark).map(|()| Value::Null)
 }
 
 /// Appends the text form of `value` to `out`, in `dialect`.
@@ -384,8 +380,14 @@ impl Ctx<'_, '_> {
 
 /// The value for a null input: `Null`, or an error for a required field.
 pub(crate) fn null_for(t: &Target<'_>, original: &str) -> Result<Value, ConversionError> {
+    check_nullable(t, original).map(|()| Value::Null)
+}
+
+/// Whether a null input is allowed: `Ok`, or an error for a required field.
+#[inline]
+pub(crate) fn check_nullable(t: &Target<'_>, original: &str) -> Result<(), ConversionError> {
     if t.nullable {
-        Ok(Value::Null)
+        Ok(())
     } else {
         Err(t.error(original, "required field is empty"))
     }
@@ -400,11 +402,25 @@ pub(crate) fn settle(
     policy: &ConversionPolicy,
     changes: &mut Vec<Change>,
 ) -> Result<Value, ConversionError> {
-    let reason = match result {
-        Ok(v) => return Ok(v),
-        Err(Fail::Nested(e)) => return Err(*e),
-        Err(Fail::Malformed(reason)) => return Err(t.error(&original.text(), reason)),
-        Err(Fail::Misfit(reason)) => reason,
+    match result {
+        Ok(v) => Ok(v),
+        Err(fail) => settle_fail(t, original, fail, policy, changes).map(|()| Value::Null),
+    }
+}
+
+/// Turns a converter's failure into the policy's answer: `Ok` when the value is
+/// replaced by null (lenient, nullable field; the change is recorded), else the error.
+pub(crate) fn settle_fail(
+    t: &Target<'_>,
+    original: Original<'_>,
+    fail: Fail,
+    policy: &ConversionPolicy,
+    changes: &mut Vec<Change>,
+) -> Result<(), ConversionError> {
+    let reason = match fail {
+        Fail::Nested(e) => return Err(*e),
+        Fail::Malformed(reason) => return Err(t.error(&original.text(), reason)),
+        Fail::Misfit(reason) => reason,
     };
     let original = original.text();
     if policy.is_lenient() && t.nullable {
@@ -414,7 +430,7 @@ pub(crate) fn settle(
             original: original.into_owned(),
             reason: format!("{reason}; replaced by null"),
         });
-        Ok(Value::Null)
+        Ok(())
     } else if policy.is_lenient() {
         Err(t.error(
             &original,
@@ -423,6 +439,23 @@ pub(crate) fn settle(
     } else {
         Err(t.error(&original, reason))
     }
+}
+
+/// [`settle_fail`] for a cell whose conversion failed: on error, `changes` is cut back
+/// to `mark`, its length before the conversion, so that nothing of the cell stays.
+pub(crate) fn settle_cell(
+    t: &Target<'_>,
+    cell: &str,
+    fail: Fail,
+    policy: &ConversionPolicy,
+    changes: &mut Vec<Change>,
+    mark: usize,
+) -> Result<(), ConversionError> {
+    let result = settle_fail(t, Original::Text(cell), fail, policy, changes);
+    if result.is_err() {
+        changes.truncate(mark);
+    }
+    result
 }
 
 /// Parses a cell that is known not to be null.
@@ -446,36 +479,33 @@ pub(crate) fn parse_present(
 }
 
 /// The per-type conversion of a non-null cell.
+///
+/// Each scalar type's conversion is a function of its own giving the scalar
+/// ([`bool_of`], [`int_of`], [`decimal_of`], ...), for callers that keep scalars
+/// unwrapped; this wraps it in its [`Value`].
 #[inline]
 fn convert(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<Value, Fail> {
     let t = *ctx.target;
     match t.data_type {
-        DataType::Boolean => parse_bool(cell.trim_ascii())
-            .map(Value::Boolean)
-            .ok_or_else(|| Fail::malformed("expected true/false, 1/0 or yes/no")),
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
-            int_value(t.data_type, parse_int(ctx, cell)?)
-        }
-        DataType::Float64 => parse_f64(cell.trim_ascii()).map(Value::Float64),
+        DataType::Boolean => bool_of(cell).map(Value::Boolean),
+        DataType::Int8 => int_of(ctx, cell).map(Value::Int8),
+        DataType::Int16 => int_of(ctx, cell).map(Value::Int16),
+        DataType::Int32 => int_of(ctx, cell).map(Value::Int32),
+        DataType::Int64 => int_of(ctx, cell).map(Value::Int64),
+        DataType::Float64 => float_of(cell).map(Value::Float64),
         DataType::Decimal { precision, scale } => {
-            let num = scan_num(cell.trim_ascii().as_bytes())
-                .ok_or_else(|| Fail::malformed("not a decimal number"))?;
-            to_decimal(ctx, &num, *precision, *scale).map(Value::Decimal)
+            decimal_of(ctx, cell, *precision, *scale).map(Value::Decimal)
         }
         DataType::String => checked_string(ctx, cell),
         DataType::Binary => BASE64
             .decode(cell.trim_ascii())
             .map(Value::Binary)
             .map_err(|e| Fail::malformed(format!("not base64: {e}"))),
-        DataType::Date => parse_date(ctx, cell.trim_ascii().as_bytes()).map(Value::Date),
-        DataType::Time => parse_time(ctx, cell.trim_ascii().as_bytes()).map(Value::Time),
-        DataType::DateTime => parse_naive(ctx, cell.trim_ascii().as_bytes()).map(Value::DateTime),
-        DataType::DateTimeOffset => {
-            parse_offset_datetime(ctx, cell.trim_ascii().as_bytes()).map(Value::DateTimeOffset)
-        }
-        DataType::Uuid => uuid::Uuid::try_parse(cell.trim_ascii())
-            .map(Value::Uuid)
-            .map_err(|e| Fail::malformed(format!("not a UUID: {e}"))),
+        DataType::Date => date_of(ctx, cell).map(Value::Date),
+        DataType::Time => time_of(ctx, cell).map(Value::Time),
+        DataType::DateTime => datetime_of(ctx, cell).map(Value::DateTime),
+        DataType::DateTimeOffset => offset_datetime_of(ctx, cell).map(Value::DateTimeOffset),
+        DataType::Uuid => uuid_of(cell).map(Value::Uuid),
         DataType::Json => Ok(Value::Json(Box::new(
             serde_json::from_str(cell)
                 .unwrap_or_else(|_| serde_json::Value::String(cell.to_owned())),
@@ -490,6 +520,155 @@ fn convert(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<Value, Fail> {
             crate::json::convert_compound(ctx, &json)
         }
     }
+}
+
+/// A non-null cell as a [`DataType::Boolean`].
+#[inline]
+pub(crate) fn bool_of(cell: &str) -> Result<bool, Fail> {
+    parse_bool(cell.trim_ascii())
+        .ok_or_else(|| Fail::malformed("expected true/false, 1/0 or yes/no"))
+}
+
+/// A non-null cell as an integer of the target's type, `T` (`i8` for
+/// [`DataType::Int8`], ... `i64` for [`DataType::Int64`]).
+#[inline]
+pub(crate) fn int_of<T: TryFrom<i64>>(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<T, Fail> {
+    let v = parse_int(ctx, cell)?;
+    T::try_from(v).map_err(|_| out_of_range(ctx.target.data_type))
+}
+
+/// The fast path of [`int_of`], which needs no context: plain digits that fit `T`
+/// (nearly every cell). `None` sends the cell to [`int_of`].
+#[inline]
+pub(crate) fn int_fast<T: TryFrom<i64>>(cell: &str) -> Option<T> {
+    plain_int(cell).and_then(|v| T::try_from(v).ok())
+}
+
+/// A non-null cell as a [`DataType::Float64`].
+#[inline]
+pub(crate) fn float_of(cell: &str) -> Result<f64, Fail> {
+    parse_f64(cell.trim_ascii())
+}
+
+/// A non-null cell as a [`DataType::Decimal`] of `precision` and `scale`.
+#[inline]
+pub(crate) fn decimal_of(
+    ctx: &mut Ctx<'_, '_>,
+    cell: &str,
+    precision: u8,
+    scale: u8,
+) -> Result<Decimal, Fail> {
+    let b = cell.trim_ascii().as_bytes();
+    // `decimal_fast`, on the text trimmed once.
+    if let Some(value) = plain_decimal_text(b, precision, scale) {
+        return Ok(value);
+    }
+    let num = scan_num(b).ok_or_else(|| Fail::malformed("not a decimal number"))?;
+    to_decimal(ctx, &num, precision, scale)
+}
+
+/// The fast path of [`decimal_of`], which needs no context: plain decimals that fit
+/// (nearly every cell). `None` sends the cell to [`decimal_of`].
+#[inline]
+pub(crate) fn decimal_fast(cell: &str, precision: u8, scale: u8) -> Option<Decimal> {
+    plain_decimal_text(cell.trim_ascii().as_bytes(), precision, scale)
+}
+
+/// [`scan_num`] then [`to_decimal`] in one pass over the text, for the text that
+/// [`plain_decimal`] reads: `[+-]digits[.digits]` of at most 18 digits that fits the
+/// precision with no more decimals than the scale (nearly every cell), kept at the
+/// scale its text shows. `None` sends the text down the general path.
+#[inline]
+fn plain_decimal_text(b: &[u8], precision: u8, scale: u8) -> Option<Decimal> {
+    let (neg, body) = match b {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        rest => (false, rest),
+    };
+    // At most 18 digits and a point.
+    if body.len() > 19 || scale > 28 {
+        return None;
+    }
+    let mut m: i64 = 0;
+    // Where the point is, and the value of the digits before it.
+    let mut point = None;
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            // 19 digits could overflow: wrap, and decline them below.
+            b'0'..=b'9' => m = m.wrapping_mul(10).wrapping_add(i64::from(c - b'0')),
+            b'.' if point.is_none() => point = Some((i, m)),
+            _ => return None,
+        }
+    }
+    let (int_len, frac_len, int_value) = match point {
+        Some((p, int_value)) => (p, body.len() - p - 1, int_value),
+        None => (body.len(), 0, m),
+    };
+    let digits = int_len + frac_len;
+    if digits == 0 || digits > 18 || frac_len > usize::from(scale) {
+        return None;
+    }
+    // The integer part's significant digits: the length of its value.
+    let frac_len = u32::try_from(frac_len).ok()?;
+    let significant_int = int_value.checked_ilog10().map_or(0, |l| l + 1);
+    if significant_int > u32::from(precision.saturating_sub(scale)) {
+        return None;
+    }
+    Decimal::try_new(if neg { -m } else { m }, frac_len).ok()
+}
+
+/// A non-null cell as a [`DataType::Date`].
+#[inline]
+pub(crate) fn date_of(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<NaiveDate, Fail> {
+    parse_date(ctx, cell.trim_ascii().as_bytes())
+}
+
+/// A non-null cell as a [`DataType::Time`].
+#[inline]
+pub(crate) fn time_of(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<NaiveTime, Fail> {
+    parse_time(ctx, cell.trim_ascii().as_bytes())
+}
+
+/// A non-null cell as a [`DataType::DateTime`].
+#[inline]
+pub(crate) fn datetime_of(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<NaiveDateTime, Fail> {
+    parse_naive(ctx, cell.trim_ascii().as_bytes())
+}
+
+/// The fast path of [`datetime_of`], which needs no context: Salesforce's
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`, read as [`scan_datetime`] reads it first. `None` sends
+/// the cell to [`datetime_of`].
+#[inline]
+pub(crate) fn datetime_fast(cell: &str) -> Option<NaiveDateTime> {
+    scan_salesforce_datetime(cell.trim_ascii().as_bytes())
+}
+
+/// A non-null cell as a [`DataType::DateTimeOffset`].
+#[inline]
+pub(crate) fn offset_datetime_of(
+    ctx: &mut Ctx<'_, '_>,
+    cell: &str,
+) -> Result<DateTime<FixedOffset>, Fail> {
+    parse_offset_datetime(ctx, cell.trim_ascii().as_bytes())
+}
+
+/// The fast path of [`offset_datetime_of`], which needs no context: Salesforce's
+/// `YYYY-MM-DDTHH:MM:SS.sssZ`, read as [`scan_datetime`] reads it first, in UTC.
+/// `None` sends the cell to [`offset_datetime_of`].
+#[inline]
+pub(crate) fn offset_datetime_fast(cell: &str) -> Option<DateTime<FixedOffset>> {
+    let utc = datetime_fast(cell)?;
+    Some(DateTime::from_naive_utc_and_offset(
+        utc,
+        FixedOffset::east_opt(0)?,
+    ))
+}
+
+/// A non-null cell as a [`DataType::Uuid`].
+#[inline]
+pub(crate) fn uuid_of(cell: &str) -> Result<uuid::Uuid, Fail> {
+    uuid::Uuid::try_parse(cell.trim_ascii())
+        .map_err(|e| Fail::malformed(format!("not a UUID: {e}")))
 }
 
 fn out_of_range(data_type: &DataType) -> Fail {
@@ -524,32 +703,53 @@ pub(crate) fn checked_string(ctx: &mut Ctx<'_, '_>, s: &str) -> Result<Value, Fa
 /// characters when the lenient policy truncates it: a prefix, so it is always borrowed.
 #[inline]
 pub(crate) fn checked_str<'s>(ctx: &mut Ctx<'_, '_>, s: &'s str) -> Result<&'s str, Fail> {
-    let t = ctx.target;
-    if let Some(allowed) = t.allowed
-        && !allowed.iter().any(|a| a == s)
-    {
+    let listed = ctx
+        .target
+        .allowed
+        .is_none_or(|allowed| allowed.iter().any(|a| a == s));
+    checked_listed_str(ctx, s, listed)
+}
+
+/// [`checked_str`] once it is known whether `s` is `listed`: one of the picklist
+/// values, or any text when the target has no picklist.
+#[inline]
+pub(crate) fn checked_listed_str<'s>(
+    ctx: &mut Ctx<'_, '_>,
+    s: &'s str,
+    listed: bool,
+) -> Result<&'s str, Fail> {
+    if !listed {
         return Err(Fail::misfit("not one of the picklist values"));
     }
-    if let Some(limit) = t.length {
-        let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
-        // Bytes bound characters from above: most cells skip the count.
-        if s.len() > limit_usize {
-            let chars = s.chars().count();
-            if chars > limit_usize {
-                ctx.adjust(
-                    ChangeKind::Truncated,
-                    format!("{chars} characters exceed length {limit}"),
-                    "truncated",
-                )?;
-                let cut = s
-                    .char_indices()
-                    .nth(limit_usize)
-                    .map_or(s.len(), |(i, _)| i);
-                return Ok(s.get(..cut).unwrap_or(s));
-            }
-        }
+    if within_length(ctx.target.length, s) {
+        return Ok(s);
+    }
+    let Some(limit) = ctx.target.length else {
+        return Ok(s);
+    };
+    let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
+    let chars = s.chars().count();
+    if chars > limit_usize {
+        ctx.adjust(
+            ChangeKind::Truncated,
+            format!("{chars} characters exceed length {limit}"),
+            "truncated",
+        )?;
+        let cut = s
+            .char_indices()
+            .nth(limit_usize)
+            .map_or(s.len(), |(i, _)| i);
+        return Ok(s.get(..cut).unwrap_or(s));
     }
     Ok(s)
+}
+
+/// Whether text is within `length` characters by its bytes alone, without counting
+/// its characters: bytes bound characters from above, and nearly every cell passes.
+/// Text that does not pass may still fit; [`checked_listed_str`] counts.
+#[inline]
+pub(crate) fn within_length(length: Option<u32>, s: &str) -> bool {
+    length.is_none_or(|limit| s.len() <= usize::try_from(limit).unwrap_or(usize::MAX))
 }
 
 /// Lists: a JSON array, or `;`-separated text for lists of text.
@@ -600,6 +800,12 @@ pub(crate) fn check_list_picklist(t: &Target<'_>, items: &[Value]) -> Result<(),
 
 /// `true`/`false`, `1`/`0`, `yes`/`no`, any case.
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
+    // The forms Salesforce and Zoho write, before the case-blind search.
+    match s {
+        "true" => return Some(true),
+        "false" => return Some(false),
+        _ => {}
+    }
     const TRUE: [&str; 3] = ["true", "1", "yes"];
     const FALSE: [&str; 3] = ["false", "0", "no"];
     if TRUE.iter().any(|t| t.eq_ignore_ascii_case(s)) {
@@ -613,8 +819,7 @@ pub(crate) fn parse_bool(s: &str) -> Option<bool> {
 
 /// An `i64`, allowing zero fractions and exponents; the caller checks the narrower range.
 fn parse_int(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<i64, Fail> {
-    // Fast path: plain digits.
-    if let Ok(v) = cell.parse::<i64>() {
+    if let Some(v) = plain_int(cell) {
         return Ok(v);
     }
     let num =
@@ -642,6 +847,12 @@ fn parse_int(ctx: &mut Ctx<'_, '_>, cell: &str) -> Result<i64, Fail> {
         )?;
     }
     Ok(value)
+}
+
+/// The fast path of [`parse_int`]: plain digits.
+#[inline]
+fn plain_int(cell: &str) -> Option<i64> {
+    cell.parse::<i64>().ok()
 }
 
 fn trim_for_message(s: &str) -> &str {
@@ -769,14 +980,12 @@ fn plain_decimal(num: &Num<'_>, precision: u8, scale: u8) -> Option<Decimal> {
     if significant_int > usize::from(precision.saturating_sub(scale)) {
         return None;
     }
-    let mut m: u64 = 0;
-    for d in num.int.iter().chain(num.frac) {
-        m = m * 10 + u64::from(d - b'0');
-    }
+    // At most 18 digits: the mantissa fits an `i64`.
+    let digits = |m: i64, ds: &[u8]| ds.iter().fold(m, |m, d| m * 10 + i64::from(d - b'0'));
+    let m = digits(digits(0, num.int), num.frac);
     // The value keeps the scale its text shows, as the general path does.
-    let m = i128::from(m);
     let scale = u32::try_from(num.frac.len()).ok()?;
-    Decimal::try_from_i128_with_scale(if num.neg { -m } else { m }, scale).ok()
+    Decimal::try_new(if num.neg { -m } else { m }, scale).ok()
 }
 
 /// A number scanned from text: sign, integer digits, fraction digits and exponent.
@@ -983,6 +1192,20 @@ fn scan_date(b: &[u8]) -> Result<(NaiveDate, &[u8]), Fail> {
     Ok((date, rest))
 }
 
+/// Powers of ten that fit a `u32`.
+const POW10: [u32; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
 /// `HH:MM[:SS[.fffffffff]]` at the start of `b`: the time, the rest, and whether
 /// nonzero digits beyond nanoseconds were dropped.
 fn scan_time(b: &[u8]) -> Result<(NaiveTime, &[u8], bool), Fail> {
@@ -1005,17 +1228,11 @@ fn scan_time(b: &[u8]) -> Result<(NaiveTime, &[u8], bool), Fail> {
             let (digits, after) = after
                 .split_at_checked(n)
                 .ok_or_else(|| Fail::malformed(MALFORMED))?;
-            for (i, d) in digits.iter().enumerate() {
-                let d = u32::from(d - b'0');
-                if i < 9 {
-                    nano = nano * 10 + d;
-                } else if d != 0 {
-                    lost = true;
-                }
-            }
-            for _ in n..9 {
-                nano *= 10;
-            }
+            // Nanoseconds are the first nine digits; the others can only be lost.
+            let (kept, beyond) = digits.split_at_checked(n.min(9)).unwrap_or((digits, &[]));
+            nano = kept.iter().fold(0, |acc, d| acc * 10 + u32::from(d - b'0'));
+            nano *= POW10.get(9 - kept.len()).copied().unwrap_or(1);
+            lost = beyond.iter().any(|d| *d != b'0');
             rest = after;
         }
     }
@@ -1108,7 +1325,16 @@ fn parse_time(ctx: &mut Ctx<'_, '_>, b: &[u8]) -> Result<NaiveTime, Fail> {
 }
 
 /// Date, separator, time and optional offset.
+#[inline]
 fn scan_datetime(b: &[u8]) -> Result<(NaiveDateTime, Option<i32>, bool), Fail> {
+    match scan_salesforce_datetime(b) {
+        Some(utc) => Ok((utc, Some(0), false)),
+        None => scan_any_datetime(b),
+    }
+}
+
+/// [`scan_datetime`] for every form it reads.
+fn scan_any_datetime(b: &[u8]) -> Result<(NaiveDateTime, Option<i32>, bool), Fail> {
     let (date, rest) = scan_date(b)?;
     let time = match rest {
         [b'T' | b't' | b' ', time @ ..] => time,
@@ -1122,6 +1348,63 @@ fn scan_datetime(b: &[u8]) -> Result<(NaiveDateTime, Option<i32>, bool), Fail> {
     let (time, rest, lost) = scan_time(time)?;
     let offset = scan_offset(rest)?;
     Ok((date.and_time(time), offset, lost))
+}
+
+/// The fast path of [`scan_datetime`]: `YYYY-MM-DDTHH:MM:SS.sssZ`, the form
+/// Salesforce writes, when it is a valid date and time of day. `None` sends the text
+/// down the general path, which reads the same text to the same value, and also reads
+/// every other form (a leap second among them) and explains what is wrong.
+#[inline]
+fn scan_salesforce_datetime(b: &[u8]) -> Option<NaiveDateTime> {
+    let [
+        y1,
+        y2,
+        y3,
+        y4,
+        b'-',
+        mo1,
+        mo2,
+        b'-',
+        d1,
+        d2,
+        b'T',
+        h1,
+        h2,
+        b':',
+        mi1,
+        mi2,
+        b':',
+        s1,
+        s2,
+        b'.',
+        f1,
+        f2,
+        f3,
+        b'Z',
+    ] = *b
+    else {
+        return None;
+    };
+    let digits = [
+        y1, y2, y3, y4, mo1, mo2, d1, d2, h1, h2, mi1, mi2, s1, s2, f1, f2, f3,
+    ];
+    // One test for all digits, without a branch each.
+    if !digits.iter().fold(true, |all, d| all & d.is_ascii_digit()) {
+        return None;
+    }
+    let n = |ds: &[u8]| ds.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'));
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(n(&[y1, y2, y3, y4])).ok()?,
+        n(&[mo1, mo2]),
+        n(&[d1, d2]),
+    )?;
+    let second = n(&[s1, s2]);
+    if second >= 60 {
+        return None;
+    }
+    let time =
+        NaiveTime::from_hms_milli_opt(n(&[h1, h2]), n(&[mi1, mi2]), second, n(&[f1, f2, f3]))?;
+    Some(date.and_time(time))
 }
 
 fn parse_naive(ctx: &mut Ctx<'_, '_>, b: &[u8]) -> Result<NaiveDateTime, Fail> {
@@ -1328,6 +1611,173 @@ mod tests {
 
     fn dec(s: &str) -> Value {
         Value::Decimal(Decimal::from_str(s).unwrap())
+    }
+
+    /// Text in the shape of Salesforce's date-times, mostly valid, sometimes not.
+    fn salesforce_shaped() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let digit = |valid: &'static str| prop_oneof![8 => proptest::string::string_regex(valid).unwrap(), 1 => "[^0-9]"];
+        (
+            prop_oneof![
+                digit("[0-9]{4}"),
+                Just("0000".to_owned()),
+                Just("9999".to_owned())
+            ],
+            prop_oneof![
+                digit("(0[1-9]|1[0-2])"),
+                Just("00".to_owned()),
+                Just("13".to_owned())
+            ],
+            prop_oneof![
+                digit("([0-2][0-9]|3[01])"),
+                Just("00".to_owned()),
+                Just("32".to_owned())
+            ],
+            digit("([01][0-9]|2[0-4])"),
+            digit("[0-6][0-9]"),
+            prop_oneof![digit("[0-6][0-9]"), Just("60".to_owned())],
+            digit("[0-9]{3}"),
+            proptest::sample::select(&["-", "T", ":", ".", "Z", " ", "t", "z", ","][..]),
+            0_usize..30,
+        )
+            .prop_map(|(y, mo, d, h, mi, s, f, odd, at)| {
+                let mut text = format!("{y}-{mo}-{d}T{h}:{mi}:{s}.{f}Z");
+                // Now and then one separator is another character, or one is missing.
+                if at < text.len() && text.is_char_boundary(at) && text.is_char_boundary(at + 1) {
+                    if at % 2 == 0 {
+                        text.replace_range(at..=at, odd);
+                    } else if at % 3 == 0 {
+                        text.remove(at);
+                    }
+                }
+                text
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            cases: 2048,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The fast path reads what it reads exactly as the general path does, and
+        /// leaves nothing of that form but leap seconds and invalid dates and times to it.
+        #[test]
+        fn salesforce_datetimes_read_as_every_datetime(text in salesforce_shaped()) {
+            let b = text.as_bytes();
+            let general = scan_any_datetime(b);
+            match scan_salesforce_datetime(b) {
+                Some(fast) => {
+                    let general = general.map_err(|e| format!("{e:?}"));
+                    proptest::prop_assert_eq!(general, Ok((fast, Some(0), false)), "{}", text);
+                }
+                None => {
+                    let shaped = b.len() == 24 && b.get(10) == Some(&b'T') && b.get(23) == Some(&b'Z');
+                    let leap = b.get(17..19) == Some(b"60".as_slice());
+                    if let Ok((_, offset, _)) = general
+                        && shaped
+                        && !leap
+                    {
+                        proptest::prop_assert!(offset != Some(0) || b.get(19) != Some(&b'.'), "{}", text);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            cases: 4096,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// The one-pass decimal reads what it reads exactly as `scan_num` and
+        /// `to_decimal` do, and leaves only what `plain_decimal` leaves to them.
+        #[test]
+        fn plain_decimals_read_as_every_decimal(
+            text in r"[+-]?[0-9]{0,20}(\.[0-9]{0,20})?(e[0-9])?|[0-9.+-]{0,6}",
+            precision in 1_u8..=38,
+            scale in 0_u8..=30,
+        ) {
+            let scale = scale.min(precision);
+            let field = Field::new("D", DataType::decimal(precision, scale));
+            let t = Target::of(&field);
+            let policy = strict();
+            let mut changes = Vec::new();
+            let b = text.as_bytes();
+            let general = scan_num(b).map(|num| {
+                let mut ctx = Ctx { target: &t, original: Original::Text(&text), policy: &policy, changes: &mut changes };
+                let plain = plain_decimal(&num, precision, scale);
+                (plain, to_decimal(&mut ctx, &num, precision, scale).ok())
+            });
+            match plain_decimal_text(b, precision, scale) {
+                Some(fast) => {
+                    let Some((Some(plain), Some(value))) = general else {
+                        return Err(proptest::test_runner::TestCaseError::fail(format!("{text}: {general:?}")));
+                    };
+                    proptest::prop_assert_eq!((fast, fast.scale()), (plain, plain.scale()), "{}", text);
+                    proptest::prop_assert_eq!((fast, fast.scale()), (value, value.scale()), "{}", text);
+                }
+                None => {
+                    let plain = general.and_then(|(plain, _)| plain);
+                    proptest::prop_assert!(plain.is_none() || text.contains('e'), "{}: {:?}", text, plain);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fractions_of_a_second() {
+        let f = Field::new("T", DataType::Time);
+        let time = |h, m, s, n| Value::Time(NaiveTime::from_hms_nano_opt(h, m, s, n).unwrap());
+        assert_eq!(ok(&f, "13:45:06.5"), time(13, 45, 6, 500_000_000));
+        assert_eq!(ok(&f, "13:45:06.000000001"), time(13, 45, 6, 1));
+        assert_eq!(
+            ok(&f, "13:45:06,123456789000Z"),
+            time(13, 45, 6, 123_456_789)
+        );
+        assert!(
+            err(&f, "13:45:06.1234567891")
+                .reason
+                .contains("more than 9")
+        );
+        let v = changed(&f, "13:45:06.1234567891", ChangeKind::Rounded);
+        assert_eq!(v, time(13, 45, 6, 123_456_789));
+        assert_eq!(ok(&f, "23:59:60.25"), time(23, 59, 59, 1_250_000_000));
+        assert!(err(&f, "13:45:06.").reason.contains("HH:MM:SS"));
+
+        let at = Field::new("At", DataType::DateTimeOffset);
+        let utc = |s: &str| Value::DateTimeOffset(DateTime::parse_from_rfc3339(s).unwrap());
+        assert_eq!(
+            ok(&at, "2026-11-23T08:42:49.867Z"),
+            utc("2026-11-23T08:42:49.867Z")
+        );
+        assert_eq!(
+            ok(&at, "2016-12-31T23:59:60.500Z"),
+            utc("2016-12-31T23:59:60.500Z")
+        );
+        assert!(
+            err(&at, "2026-02-29T08:42:49.867Z")
+                .reason
+                .contains("calendar date")
+        );
+        assert!(
+            err(&at, "2026-11-23T24:42:49.867Z")
+                .reason
+                .contains("time of day")
+        );
+        let naive = Field::new("Stamp", DataType::DateTime);
+        assert_eq!(
+            ok(&naive, "2026-11-23T08:42:49.867Z"),
+            Value::DateTime(
+                NaiveDate::from_ymd_opt(2026, 11, 23)
+                    .unwrap()
+                    .and_hms_milli_opt(8, 42, 49, 867)
+                    .unwrap()
+            )
+        );
     }
 
     #[test]
