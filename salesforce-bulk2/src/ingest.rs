@@ -31,7 +31,7 @@ use type_mapping::text::{self, TextDialect};
 use type_mapping::{Schema, Value};
 
 use crate::client::{Call, SalesforceClient};
-use crate::csv_stream::{CsvFeeder, cells};
+use crate::csv_stream::{CsvFeeder, Span, cells};
 use crate::error::{Result, SalesforceError};
 use crate::job::{self, ColumnDelimiter, JobInfo, JobState, LineEnding};
 
@@ -496,9 +496,9 @@ impl IngestJobs {
         let delimiter = ColumnDelimiter::from_name(job.column_delimiter.as_deref()).byte();
         let mut feeder = CsvFeeder::new(delimiter);
         let mut rows = Vec::new();
-        let mut on = |b: &[u8], ends: &[usize]| -> Result<()> {
-            let mut v = Vec::with_capacity(ends.len());
-            if !cells(b, ends, &mut v) {
+        let mut on = |b: &[u8], spans: &[Span]| -> Result<()> {
+            let mut v = Vec::with_capacity(spans.len());
+            if !cells(b, spans, &mut v) {
                 return Err(SalesforceError::invalid_response(
                     "salesforce.ingest_results",
                     format!("{which}: a row is not UTF-8"),

@@ -42,7 +42,7 @@ use type_mapping::columnar::{ColumnBatch, ColumnBatchBuilder};
 use type_mapping::{ConversionError, ConversionPolicy, Schema};
 
 use crate::client::{Call, SalesforceClient};
-use crate::csv_stream::{CsvFeeder, Decoder, cells};
+use crate::csv_stream::{CsvFeeder, Decoder, Span, cells};
 use crate::error::{Result, SalesforceError};
 use crate::job::{self, ColumnDelimiter, JobInfo, LineEnding};
 use crate::soql::SoqlQuery;
@@ -1158,11 +1158,11 @@ impl<H: RowHandler> Pager<H> {
             header_seen,
             ..
         } = page;
-        let mut on_record = |b: &[u8], ends: &[usize]| -> Result<()> {
+        let mut on_record = |b: &[u8], spans: &[Span]| -> Result<()> {
             // An empty vector of `&'static str` becomes one of this row's `&str` and
             // back, in place: one allocation serves every row.
             let mut scratch: Vec<&str> = std::mem::take(spare).into_iter().collect();
-            let ok = cells(b, ends, &mut scratch);
+            let ok = cells(b, spans, &mut scratch);
             let result = if !*header_seen {
                 *header_seen = true;
                 if ok {
