@@ -75,12 +75,12 @@ async fn main() -> Result<(), Box<dyn Error>> {
         else {
             return Err("unexpected column types".into());
         };
-        for row in 0..batch.columns.len() {
+        for (row, (industry, revenue)) in industry.iter().zip(revenue).enumerate() {
             let entry = totals
-                .entry(industry.get(row).unwrap_or("(none)").to_owned())
+                .entry(industry.unwrap_or("(none)").to_owned())
                 .or_default();
             entry.0 += 1;
-            entry.1 += revenue[row].unwrap_or_default();
+            entry.1 += revenue.unwrap_or_default();
             entry.2 += employees.value(row).as_i64().unwrap_or(0);
         }
         rows += batch.columns.len();
